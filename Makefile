@@ -1,0 +1,32 @@
+# Set-up and everyday commands. Each target creates $(VENV) when it is missing and
+# installs the project into it, so a fresh clone needs nothing but Python 3.11+.
+PYTHON ?= python3
+VENV ?= .venv
+# Django 5.2 LTS by default; `make test PYTHON=python3.12 VENV=.venv-django6
+# DJANGO='Django>=6.0,<6.2' EXTRAS=test,zstd` runs the suite on Django 6.
+DJANGO ?= Django>=5.2,<5.3
+EXTRAS ?= test,zstd,tasks
+PYTEST_ARGS ?=
+
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed-$(shell echo '$(DJANGO) $(EXTRAS)' | cksum | cut -d' ' -f1)
+
+.PHONY: test demo bench install clean
+
+install: $(INSTALLED)
+
+$(INSTALLED): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]" "$(DJANGO)"
+	rm -f $(VENV)/.installed-* && touch $@
+
+test: $(INSTALLED)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+demo: $(INSTALLED)
+	$(BIN)/python example_project/manage.py migrate --noinput
+	$(BIN)/python example_project/manage.py runserver 127.0.0.1:8000
+
+clean:
+	rm -rf $(VENV) .venv-django6 build dist *.egg-info

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class TimakConfig(AppConfig):
+    name = "django_timak"
+    verbose_name = "Timelines"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import checks  # noqa: F401  (registers the system checks)

@@ -1,0 +1,119 @@
+"""Timeline entries and their merge: a pure, state-based CRDT.
+
+A timeline value is a list of entries: the live ones in timeline order, then the
+tombstones, most recent first. ``merge`` combines sibling values:
+
+* per id, the entry with the greatest ``modified`` wins (on a tie a tombstone wins,
+  then the greater content, so the result never depends on argument order);
+* live entries are ordered by (score, id), newest first for ``"desc"``;
+* live entries are trimmed to ``capacity`` (``max_items`` plus a margin), and
+  tombstones to the ``tombstones`` most recent ones.
+
+Without trimming the merge is commutative, associative and idempotent. Trimming keeps
+those laws for the visible window (the first ``max_items`` live entries) as long as
+no more than ``margin`` deletes meet in one merge, and a deleted id stays deleted as
+long as its tombstone is among the ``tombstones`` most recent ones.
+"""
+
+import json
+import math
+from itertools import chain
+from typing import Any, NamedTuple
+
+ORDERS = ("desc", "asc")
+
+
+class Entry(NamedTuple):
+    """One item of a timeline, or the tombstone of a deleted one."""
+
+    id: str | int
+    score: int | float
+    modified: int
+    data: Any = None
+    deleted: bool = False
+
+    @property
+    def value(self):
+        """Return what ``Timeline.get`` shows for this entry: its data, else its id."""
+        return self.id if self.data is None else self.data
+
+
+def _content(entry: Entry):
+    return (entry.score, json.dumps(entry.data, sort_keys=True, default=repr))
+
+
+def wins(a: Entry, b: Entry) -> bool:
+    """Return True if ``a`` supersedes ``b`` (two versions of one id)."""
+    if a.modified != b.modified:
+        return a.modified > b.modified
+    if a.deleted != b.deleted:
+        return a.deleted
+    return _content(a) > _content(b)
+
+
+def position(entry: Entry):
+    """Return the (score, id) sort key of ``entry``, comparable with any other.
+
+    Ints sort before strings when a timeline mixes both kinds of id.
+    """
+    return (entry.score, (0, entry.id) if isinstance(entry.id, int) else (1, entry.id))
+
+
+def order_live(entries: list[Entry], order: str = "desc") -> list[Entry]:
+    """Return live ``entries`` sorted by (score, id) in timeline order."""
+    reverse = order == "desc"
+    try:
+        return sorted(entries, key=lambda e: (e.score, e.id), reverse=reverse)
+    except TypeError:
+        return sorted(entries, key=position, reverse=reverse)
+
+
+def normalize(by_id: dict, capacity: int, tombstones: int, order: str) -> list[Entry]:
+    """Return the stored form of resolved entries: trimmed live, then tombstones."""
+    live = []
+    dead = []
+    for entry in by_id.values():
+        (dead if entry.deleted else live).append(entry)
+    dead.sort(key=lambda e: (e.modified, position(e)), reverse=True)
+    return order_live(live, order)[:capacity] + dead[:tombstones]
+
+
+def resolve(*sibling_lists) -> dict:
+    """Return ``{id: winning entry}`` over every entry of every sibling."""
+    by_id = {}
+    for entry in chain.from_iterable(sibling_lists):
+        current = by_id.get(entry.id)
+        if current is None or wins(entry, current):
+            by_id[entry.id] = entry
+    return by_id
+
+
+def merge(*sibling_lists, capacity: int, tombstones: int, order: str = "desc") -> list[Entry]:
+    """Merge sibling values into one stored value (see the module docstring)."""
+    return normalize(resolve(*sibling_lists), capacity, tombstones, order)
+
+
+def live(entries: list[Entry]) -> list[Entry]:
+    """Return the live prefix of a stored value."""
+    for index, entry in enumerate(entries):
+        if entry.deleted:
+            return entries[:index]
+    return entries
+
+
+def visible(entries: list[Entry], max_items: int) -> list[Entry]:
+    """Return the entries a reader sees: the first ``max_items`` live ones."""
+    return live(entries)[:max_items]
+
+
+def latest_clock(entries: list[Entry]) -> int:
+    """Return the greatest ``modified`` in a value (0 for an empty one)."""
+    return max((e.modified for e in entries), default=0)
+
+
+def check_score(score) -> None:
+    """Raise TypeError/ValueError unless ``score`` is a finite int or float."""
+    if isinstance(score, bool) or not isinstance(score, (int, float)):
+        raise TypeError(f"score must be a number, not {type(score).__name__}")
+    if isinstance(score, float) and not math.isfinite(score):
+        raise ValueError(f"score must be finite, not {score!r}")

@@ -1,0 +1,280 @@
+"""``Timeline``: bounded, unique-by-id, score-ordered lists stored one value per key.
+
+Every change is a read-merge-write of one value. Siblings found on read are merged
+(see ``entries``); a store that raises ``WriteConflict`` instead of keeping siblings
+is read again and retried. A read that merged siblings writes the result back (read
+repair), so a key's sibling count falls back to one.
+"""
+
+import logging
+import random
+import re
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+
+from . import codecs, entries as core
+from .backends.base import BaseBackend
+from .clock import default_clock
+from .entries import Entry
+from .exceptions import (
+    InvalidKey,
+    InvalidScore,
+    InvalidTimelineInput,
+    TimelineBackendError,
+    ValueTooLarge,
+    WriteConflict,
+)
+from .pagination import decode_cursor, encode_cursor, page_after
+
+logger = logging.getLogger("django_timak")
+
+#: Keys longer than this are refused (the database backend's column is this wide).
+MAX_KEY_LENGTH = 255
+#: String ids longer than this are refused.
+MAX_ID_LENGTH = 255
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def to_score(score):
+    """Return ``score`` as a number: datetimes become UTC milliseconds since the epoch.
+
+    Naive datetimes are read as UTC, never as the server's local time (the original
+    timak used ``strftime("%s")``, which reads them as local time).
+    """
+    if isinstance(score, datetime):
+        if score.tzinfo is None:
+            score = score.replace(tzinfo=timezone.utc)
+        delta = score - _EPOCH
+        return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+    if isinstance(score, date):
+        return to_score(datetime(score.year, score.month, score.day))
+    try:
+        core.check_score(score)
+    except (TypeError, ValueError) as e:
+        raise InvalidScore(f"score must be a datetime, a date or a finite number: {e}") from e
+    return score
+
+
+def check_key(key) -> None:
+    """Raise InvalidKey unless ``key`` is a non-empty string a store can hold."""
+    if not isinstance(key, str):
+        raise InvalidKey(f"a timeline key must be a str, not {type(key).__name__}")
+    if not key:
+        raise InvalidKey("a timeline key cannot be empty")
+    if len(key) > MAX_KEY_LENGTH:
+        raise InvalidKey(f"a timeline key is at most {MAX_KEY_LENGTH} characters, not {len(key)}")
+    if _CONTROL.search(key):
+        raise InvalidKey(f"a timeline key cannot hold control characters: {key!r}")
+
+
+def check_id(uniq_id) -> None:
+    """Raise InvalidTimelineInput unless ``uniq_id`` is an int or a short string."""
+    if isinstance(uniq_id, bool) or not isinstance(uniq_id, (int, str)):
+        raise InvalidTimelineInput(f"an item id must be an int or a str, not {type(uniq_id).__name__}")
+    if isinstance(uniq_id, str) and not 0 < len(uniq_id) <= MAX_ID_LENGTH:
+        raise InvalidTimelineInput(f"a string id must hold 1 to {MAX_ID_LENGTH} characters")
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a timeline: its items, and the cursor of the next page (or None)."""
+
+    items: list
+    next_cursor: str | None
+    entries: list[Entry]
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
+
+
+class Timeline:
+    """Timelines stored in one backend, all with the same capacity and order.
+
+    ``connection=`` is accepted for ``backend=`` so that timak code changes one line.
+    ``margin`` keeps that many live entries past ``max_items`` so that a delete can
+    be filled from below, and merges stay exact while no more than ``margin`` deletes
+    meet; with the default 0, an item that falls off the end is gone, as in timak.
+    ``max_tombstones`` bounds how many recent deletes are remembered (see README).
+    """
+
+    def __init__(
+        self,
+        backend: BaseBackend | None = None,
+        max_items: int = 1000,
+        order: str = "desc",
+        compress=None,
+        *,
+        connection: BaseBackend | None = None,
+        margin: int = 0,
+        max_tombstones: int | None = None,
+        max_value_bytes: int | None = None,
+        max_attempts: int = 100,
+        clock=None,
+    ):
+        backend = backend if backend is not None else connection
+        if backend is None:
+            raise TypeError("Timeline() needs a backend (or connection) to store timelines in")
+        for name, value, low in (("max_items", max_items, 1), ("margin", margin, 0)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise InvalidTimelineInput(f"{name} must be an int of at least {low}, not {value!r}")
+        if order not in core.ORDERS:
+            raise InvalidTimelineInput(f"order must be 'desc' or 'asc', not {order!r}")
+        try:
+            codecs.check_compress(compress)
+        except ValueError as e:
+            raise InvalidTimelineInput(str(e)) from e
+        self.backend = backend
+        self.max_items = max_items
+        self.order = order
+        self.compress = compress
+        self.margin = margin
+        self.capacity = max_items + margin
+        self.max_tombstones = max_tombstones if max_tombstones is not None else max(16, self.capacity // 10)
+        self.max_value_bytes = max_value_bytes
+        self.max_attempts = max_attempts
+        self.clock = clock or default_clock
+
+    def __repr__(self):
+        return f"<Timeline {type(self.backend).__name__} max_items={self.max_items} order={self.order!r}>"
+
+    # Reading
+
+    def get(self, key: str, raw: bool = False) -> list:
+        """Return the visible timeline: data (or ids), or the entries with ``raw=True``."""
+        return self._show(self._read(key), raw)
+
+    def page(self, key: str, limit: int = 20, cursor: str | None = None) -> Page:
+        """Return ``limit`` items after ``cursor`` (from the top when None)."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise InvalidTimelineInput(f"limit must be a positive int, not {limit!r}")
+        after = decode_cursor(cursor) if cursor is not None else None
+        window = core.visible(self._read(key), self.max_items)
+        found, more = page_after(window, after, limit, self.order)
+        next_cursor = encode_cursor(found[-1]) if more else None
+        return Page([e.value for e in found], next_cursor, found)
+
+    def _read(self, key):
+        check_key(key)
+        versioned = self.backend.read(key)
+        found = self._merged(versioned)
+        if len(versioned.values) > 1:
+            self._repair(key, found, versioned.token)
+        return found
+
+    def _merged(self, versioned):
+        values = [codecs.decode(v) for v in versioned.values]
+        if len(values) == 1 and len(core.live(values[0])) <= self.capacity:
+            return values[0]
+        return core.merge(*values, capacity=self.capacity, tombstones=self.max_tombstones, order=self.order)
+
+    def _repair(self, key, found, token):
+        """Write merged siblings back; a failure only delays the repair to the next write."""
+        try:
+            self.backend.write(key, self._encode(found), token)
+        except (TimelineBackendError, ValueTooLarge) as e:
+            logger.warning("timak: read repair of %r failed: %s", key, e)
+
+    def _show(self, found, raw):
+        shown = core.visible(found, self.max_items)
+        return shown if raw else [e.value for e in shown]
+
+    # Writing
+
+    def add(self, key: str, uniq_id, score, obj_data=None, raw: bool = False, *, modified: int | None = None) -> list:
+        """Add (or replace) one item; return the visible timeline."""
+        return self._show(self.update(key, adds=[(uniq_id, score, obj_data)], modified=modified), raw)
+
+    def delete(self, key: str, uniq_id, score=None, raw: bool = False, *, modified: int | None = None) -> list:
+        """Delete one item (``score`` is accepted for timak compatibility); return the visible timeline."""
+        return self._show(self.update(key, deletes=[uniq_id], modified=modified), raw)
+
+    def add_many(self, key: str, items, *, modified: int | None = None) -> list[Entry]:
+        """Add ``(id, score, data)`` triples in one write; return the stored entries."""
+        return self.update(key, adds=items, modified=modified)
+
+    def delete_many(self, key: str, ids, *, modified: int | None = None) -> list[Entry]:
+        """Delete ids in one write; return the stored entries."""
+        return self.update(key, deletes=ids, modified=modified)
+
+    def clear(self, key: str) -> None:
+        """Remove the whole timeline stored under ``key``."""
+        check_key(key)
+        self.backend.delete(key, self.backend.read(key).token)
+
+    def copy_items(self, source_key: str, target_key: str, limit: int | None = None) -> list[Entry]:
+        """Copy the newest ``limit`` visible items of one timeline into another.
+
+        For a new follower: their home timeline gains the followee's recent items.
+        """
+        found = core.visible(self._read(source_key), self.max_items)[:limit]
+        return self.update(target_key, adds=[(e.id, e.score, e.data) for e in found])
+
+    def remove_items(self, source_key: str, target_key: str) -> list[Entry]:
+        """Delete from ``target_key`` every item that ``source_key`` holds (an unfollow)."""
+        return self.update(target_key, deletes=[e.id for e in core.live(self._read(source_key))])
+
+    def update(self, key: str, adds=(), deletes=(), *, modified: int | None = None) -> list[Entry]:
+        """Apply adds ``(id, score, data)`` and deletes (ids) in one write; return the stored entries.
+
+        Everything is validated before the first read, so bad input writes nothing.
+        ``modified`` fixes the clock of every change (the outbox uses it so a retried
+        operation never overtakes a later one); by default the hybrid clock decides.
+        """
+        check_key(key)
+        adds = [self._entry(i, s, d) for i, s, d in adds]
+        deletes = list(deletes)
+        for uniq_id in deletes:
+            check_id(uniq_id)
+        if modified is not None and (isinstance(modified, bool) or not isinstance(modified, int) or modified < 1):
+            raise InvalidTimelineInput(f"modified must be a positive int, not {modified!r}")
+        for attempt in range(self.max_attempts):
+            versioned = self.backend.read(key)
+            found = self._merged(versioned)
+            changed = self._apply(found, adds, deletes, modified)
+            if changed is None:
+                if len(versioned.values) > 1:
+                    self._repair(key, found, versioned.token)
+                return found
+            value = self._encode(changed)
+            try:
+                self.backend.write(key, value, versioned.token)
+            except WriteConflict:
+                time.sleep(random.uniform(0, min(0.05, 0.0005 * 2**attempt)))
+                continue
+            return changed
+        raise WriteConflict(f"gave up on {key!r} after {self.max_attempts} conflicting writes", key=key)
+
+    def _entry(self, uniq_id, score, data):
+        check_id(uniq_id)
+        if data is not None:
+            codecs.dumps_data(data)
+        return Entry(uniq_id, to_score(score), 0, data)
+
+    def _apply(self, found, adds, deletes, modified):
+        """Return the value after the changes, or None if they change nothing."""
+        current = {e.id: e for e in found}
+        stamp = modified or self.clock.now(core.latest_clock(found))
+        news = []
+        for e in adds:
+            old = current.get(e.id)
+            if old is None or old.deleted or old.score != e.score or old.data != e.data:
+                news.append(e._replace(modified=stamp))
+        for uniq_id in deletes:
+            old = current.get(uniq_id)
+            if old is None or not old.deleted:
+                news.append(Entry(uniq_id, old.score if old else 0, stamp, None, True))
+        if not news:
+            return None
+        return core.merge(found, news, capacity=self.capacity, tombstones=self.max_tombstones, order=self.order)
+
+    def _encode(self, found):
+        value = codecs.encode(found, self.compress)
+        if self.max_value_bytes is not None and len(value) > self.max_value_bytes:
+            raise ValueTooLarge(
+                f"the timeline would take {len(value)} bytes, over MAX_VALUE_BYTES="
+                f"{self.max_value_bytes}: lower MAX_ITEMS, store less obj_data, or set COMPRESS"
+            )
+        return value
