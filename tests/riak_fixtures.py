@@ -1,0 +1,49 @@
+"""Pytest fixtures giving tests a Riak to talk to.
+
+Every Riak test runs against the loopback test server, or against a real Riak KV when
+TIMAK_TEST_RIAK_URL is set (it must have a bucket type `timak` with allow_mult=true), so the
+test server's fidelity is itself checked whenever a real node is at hand.
+"""
+
+import os
+import uuid
+
+import pytest
+
+from tests.riak_server import RiakTestServer
+
+RIAK_URL_ENV = "TIMAK_TEST_RIAK_URL"
+
+
+@pytest.fixture(scope="session")
+def riak_server():
+    """The session's test server, or None when a real Riak is configured."""
+    if os.environ.get(RIAK_URL_ENV):
+        yield None
+        return
+    with RiakTestServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def riak_url(riak_server):
+    """Base URL of the Riak under test, without a trailing slash."""
+    return riak_server.url if riak_server else os.environ[RIAK_URL_ENV].rstrip("/")
+
+
+@pytest.fixture
+def riak_fault_server(riak_server):
+    """The test server, up and with no faults before and after the test."""
+    if riak_server is None:
+        pytest.skip(f"needs the Riak test server's fault knobs ({RIAK_URL_ENV} is set)")
+    riak_server.up()
+    riak_server.reset_faults()
+    yield riak_server
+    riak_server.up()
+    riak_server.reset_faults()
+
+
+@pytest.fixture
+def riak_bucket():
+    """A bucket name no other test or run uses."""
+    return f"test-{uuid.uuid4().hex}"
