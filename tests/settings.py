@@ -1,6 +1,7 @@
 """Settings of the test project. ``TIMAK_TEST_POSTGRES`` adds a PostgreSQL database."""
 
 import os
+import tempfile
 from urllib.parse import unquote, urlsplit
 
 SECRET_KEY = "django-timak-tests"
@@ -31,7 +32,16 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+# A file, not ":memory:": threads then share one database, and SQLite's busy timeout
+# serialises their writes (a shared-cache memory database fails them at once).
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.path.join(tempfile.gettempdir(), "django-timak-tests.sqlite3"),
+        "OPTIONS": {"timeout": 30},
+        "TEST": {"NAME": os.path.join(tempfile.gettempdir(), f"django-timak-test-{os.getpid()}.sqlite3")},
+    }
+}
 
 
 def postgres_from_url(url):
