@@ -1,0 +1,258 @@
+"""RiakBackend against Riak's HTTP API: the test server, or a real Riak (TIMAK_TEST_RIAK_URL)."""
+
+import json
+import logging
+import time
+
+import pytest
+import urllib3
+
+from django_timak.backends.base import Versioned
+from django_timak.backends.riak import BucketTypeMissing, RiakBackend, parse_siblings
+from django_timak.exceptions import TimelineBackendError
+
+DEAD_URL = "http://127.0.0.1:1"
+#: Values that trip careless multipart parsers: CRLFs, delimiter look-alikes, a bare CR, NULs.
+AWKWARD_VALUES = [b"", b"\r\n", b"x\r\n--", b"\r\n--boundary\r\n", b"ends with CR\r", b"\x00\xff" * 8]
+
+
+@pytest.fixture
+def backend(riak_url, riak_bucket):
+    backend = RiakBackend(riak_url, bucket=riak_bucket, timeout=5)
+    yield backend
+    backend.close()
+
+
+def stored_keys(riak_url, bucket):
+    """Return the keys Riak holds in the bucket, as Riak names them (listing keys: tests only)."""
+    answer = urllib3.request("GET", f"{riak_url}/types/timak/buckets/{bucket}/keys?keys=true")
+    return set(json.loads(answer.data)["keys"])
+
+
+# Reading and writing
+
+
+def test_a_missing_key_reads_as_no_values_and_no_token(backend):
+    assert backend.read("never") == Versioned([], None)
+
+
+def test_a_value_round_trips_byte_for_byte(backend):
+    for number, value in enumerate(AWKWARD_VALUES):
+        backend.write(f"k{number}", value, None)
+        assert backend.read(f"k{number}").values == [value]
+
+
+def test_blind_writes_become_siblings_and_a_write_with_their_token_replaces_them(backend):
+    for value in AWKWARD_VALUES:
+        backend.write("k", value, None)
+    found = backend.read("k")
+    assert sorted(found.values) == sorted(AWKWARD_VALUES)
+    backend.write("k", b"merged", found.token)
+    assert backend.read("k").values == [b"merged"]
+
+
+def test_a_write_replaces_only_the_siblings_its_token_saw(backend):
+    backend.write("k", b"one", None)
+    backend.write("k", b"two", None)
+    seen = backend.read("k").token
+    backend.write("k", b"three", None)
+    backend.write("k", b"one+two", seen)
+    assert sorted(backend.read("k").values) == [b"one+two", b"three"]
+
+
+def test_a_deleted_key_reads_empty_with_the_tombstone_vclock(backend):
+    backend.write("k", b"x", None)
+    backend.delete("k", backend.read("k").token)
+    found = backend.read("k")
+    assert found.values == [] and found.token is not None
+    backend.write("k", b"after", found.token)
+    assert backend.read("k").values == [b"after"]
+
+
+def test_a_tombstone_sibling_is_not_a_value(backend):
+    backend.write("k", b"x", None)
+    before = backend.read("k").token
+    backend.delete("k", before)
+    backend.write("k", b"y", before)
+    assert backend.read("k").values == [b"y"]
+
+
+def test_deleting_a_missing_key_is_not_an_error(backend):
+    backend.delete("never", None)
+    assert backend.read("never").values == []
+
+
+@pytest.mark.parametrize("keys", [["a/b", "a%2Fb", "a%252Fb"], ["a?b", "a#b", "a&b=c"], ["..", ".", "./k", "../k"], ["a b", "a+b", "a%20b"], ["ключ", "鍵", "k\u00e9"]])
+def test_keys_that_look_like_paths_are_distinct_objects(backend, riak_url, riak_bucket, keys):
+    for key in keys:
+        backend.write(key, key.encode(), None)
+    assert {key: backend.read(key).values for key in keys} == {key: [key.encode()] for key in keys}
+    assert stored_keys(riak_url, riak_bucket) == set(keys)
+
+
+def test_read_many_returns_every_key_once(backend):
+    backend.write("a", b"1", None)
+    backend.write("b", b"2", None)
+    found = backend.read_many(["a", "b", "a", "missing"])
+    assert {key: found[key].values for key in found} == {"a": [b"1"], "b": [b"2"], "missing": []}
+
+
+def test_read_many_reads_concurrently(riak_fault_server, riak_bucket):
+    backend = RiakBackend(riak_fault_server.url, bucket=riak_bucket, pool_size=8)
+    riak_fault_server.latency = 0.2
+    started = time.monotonic()
+    assert len(backend.read_many([f"k{n}" for n in range(8)])) == 8
+    assert time.monotonic() - started < 0.8  # one after another would take 1.6 s
+    backend.close()
+
+
+# Riak's own answers
+
+
+def test_quorum_options_reach_riak(riak_url, riak_bucket):
+    backend = RiakBackend(riak_url, bucket=riak_bucket, r="one", w=5)
+    assert backend.read("k").values == []
+    with pytest.raises(TimelineBackendError, match="invalid for bucket n value") as caught:
+        backend.write("k", b"x", None)
+    assert caught.value.status == 400 and caught.value.key == "k"
+
+
+def test_an_unknown_bucket_type_is_an_error_not_a_missing_key(riak_url, riak_bucket):
+    backend = RiakBackend(riak_url, bucket_type="nosuchtype", bucket=riak_bucket)
+    with pytest.raises(BucketTypeMissing, match="no active bucket type 'nosuchtype'") as caught:
+        backend.read("k")
+    assert caught.value.status == 404
+
+
+def test_too_many_siblings_names_the_limit(riak_url, riak_bucket):
+    backend = RiakBackend(riak_url, bucket=riak_bucket, retries=0)
+    for number in range(100):
+        backend.write("k", b"%d" % number, None)
+    with pytest.raises(TimelineBackendError, match=r"101 siblings, over the node's object\.siblings\.maximum") as caught:
+        backend.write("k", b"one too many", None)
+    assert caught.value.status == 500 and caught.value.key == "k"
+
+
+def test_many_siblings_log_a_warning_naming_the_key(riak_url, riak_bucket, caplog):
+    backend = RiakBackend(riak_url, bucket=riak_bucket, sibling_warning=3)
+    for number in range(3):
+        backend.write("k", b"%d" % number, None)
+    with caplog.at_level(logging.WARNING, logger="django_timak"):
+        backend.read("k")
+        assert caplog.records == []
+        backend.write("k", b"3", None)
+        backend.read("k")
+    assert [r.getMessage() for r in caplog.records] == [
+        "timak: Riak key 'k' has 4 siblings (over 3): writers are outpacing merges; "
+        "Riak refuses writes past object.siblings.maximum (100 by default)"
+    ]
+
+
+def test_ping(riak_url):
+    assert RiakBackend(riak_url).ping() is True
+    assert RiakBackend(DEAD_URL).ping() is False
+
+
+# Failures: bounded in time, wrapped once
+
+
+def test_a_stopped_riak_fails_fast_with_a_backend_error(riak_fault_server, riak_bucket):
+    backend = RiakBackend(riak_fault_server.url, bucket=riak_bucket, timeout=0.5, retries=2)
+    riak_fault_server.down()
+    started = time.monotonic()
+    with pytest.raises(TimelineBackendError, match="Connection refused") as caught:
+        backend.read("k")
+    assert time.monotonic() - started < 1.5 and caught.value.status is None
+
+
+def test_503_is_retried_then_raised_with_riaks_answer(riak_fault_server, riak_bucket):
+    backend = RiakBackend(riak_fault_server.url, bucket=riak_bucket, retries=2)
+    riak_fault_server.fail_every = 1
+    before = riak_fault_server.requests
+    with pytest.raises(TimelineBackendError, match="503 Service Unavailable") as caught:
+        backend.write("k", b"x", None)
+    assert caught.value.status == 503 and riak_fault_server.requests - before == 3
+
+
+def test_one_503_or_dropped_connection_is_retried_away(riak_fault_server, riak_bucket):
+    backend = RiakBackend(riak_fault_server.url, bucket=riak_bucket, retries=1)
+    riak_fault_server.fail_next()
+    backend.write("k", b"x", None)
+    riak_fault_server.drop_next()
+    assert backend.read("k").values == [b"x"]
+
+
+def test_a_stalled_riak_times_out_within_timeout_times_attempts(riak_fault_server, riak_bucket):
+    backend = RiakBackend(riak_fault_server.url, bucket=riak_bucket, timeout=0.3, retries=2)
+    riak_fault_server.stall_every = 1
+    started = time.monotonic()
+    with pytest.raises(TimelineBackendError, match="timed out"):
+        backend.read("k")
+    assert 0.3 <= time.monotonic() - started < 0.9 + 0.5
+
+
+def test_constructing_never_connects():
+    backend = RiakBackend(DEAD_URL)
+    with pytest.raises(TimelineBackendError):
+        backend.read("k")
+
+
+def test_builds_with_no_arguments():
+    backend = RiakBackend()
+    assert (backend.url, backend.bucket_type, backend.bucket) == ("http://127.0.0.1:8098", "timak", "timelines")
+    assert backend.networked and backend.keeps_siblings
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"url": "ftp://riak:8098"}, "http:// or https://"),
+        ({"url": "127.0.0.1:8098"}, "http:// or https://"),
+        ({"url": "http://user:secret@riak:8098"}, "credentials"),
+        ({"url": "http://riak:port"}, "Port could not be cast"),
+        ({"bucket": ""}, "bucket must be a non-empty string"),
+        ({"bucket_type": None}, "bucket_type must be a non-empty string"),
+        ({"timeout": -1}, "timeout must be a number of at least"),
+        ({"timeout": "5"}, "timeout must be a number"),
+        ({"pool_size": 0}, "pool_size must be a number of at least 1"),
+        ({"retries": 1.5}, "retries must be a number"),
+        ({"w": "most"}, "w must be a non-negative int or one of all, default, one, quorum"),
+        ({"pr": -1}, "pr must be a non-negative int"),
+        ({"sibling_warning": 0}, "sibling_warning must be a number of at least 1"),
+    ],
+)
+def test_invalid_options_raise_value_error(options, message):
+    with pytest.raises(ValueError, match=message):
+        RiakBackend(**options)
+
+
+# Multipart parsing, byte for byte
+
+
+def test_parse_siblings_keeps_awkward_values_exact():
+    body = b"".join(b"\r\n--XyZ\r\nContent-Type: application/octet-stream\r\n\r\n" + v for v in AWKWARD_VALUES)
+    parts = parse_siblings('multipart/mixed; boundary="XyZ"', body + b"\r\n--XyZ--\r\n")
+    assert [value for _, value in parts] == AWKWARD_VALUES
+
+
+def test_parse_siblings_reads_headers_case_insensitively():
+    body = b"--b\r\nX-Riak-Deleted: true\r\nEtag: 4JYn\r\n\r\n\r\n--b\r\n\r\nno headers\r\n--b--"
+    assert parse_siblings("multipart/mixed; boundary=b", body) == [
+        ({"x-riak-deleted": "true", "etag": "4JYn"}, b""),
+        ({}, b"no headers"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "content_type, body",
+    [
+        ("text/plain", b"Siblings:\nabc\n"),
+        ("multipart/mixed", b"\r\n--b\r\n\r\nx\r\n--b--"),
+        ("multipart/mixed; boundary=b", b"\r\n--b\r\n\r\ntruncated"),
+        ("multipart/mixed; boundary=b", b"\r\n--b\r\nno blank line\r\n--b--"),
+        ("multipart/mixed; boundary=b", b"\r\n--bogus\r\n\r\nx\r\n--b--"),
+    ],
+)
+def test_parse_siblings_refuses_what_is_not_a_complete_multipart_body(content_type, body):
+    with pytest.raises(ValueError):
+        parse_siblings(content_type, body)
