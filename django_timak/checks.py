@@ -21,7 +21,11 @@ def check_timelines(app_configs=None, **kwargs):
     for alias, options in config.items():
         if not isinstance(options, dict):
             errors.append(
-                checks.Error(f"{SETTING}[{alias!r}] must be a dict.", id="django_timak.E001")
+                checks.Error(
+                    f"{SETTING}[{alias!r}] must be a dict.",
+                    hint='Give each alias a dict with at least a "BACKEND".',
+                    id="django_timak.E001",
+                )
             )
             continue
         unknown = sorted(set(options) - KNOWN_KEYS)
