@@ -1,7 +1,15 @@
 """System checks for TIMAK_TIMELINES: misconfiguration shows in ``manage.py check``."""
 
-from django.core import checks
+from importlib.util import find_spec
 
+from django.apps import apps
+from django.conf import settings
+from django.core import checks
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+
+from .declarations import RECIPIENT, TimelineMixin, declared_fields
+from .fanout import DEFAULTS as FANOUT_DEFAULTS, RUN_MODES, SETTING as FANOUT
 from .handler import KNOWN_KEYS, SETTING, TimelineConfigError, build_timeline, configured_timelines
 
 
@@ -50,4 +58,136 @@ def check_timelines(app_configs=None, **kwargs):
             continue
         errors.extend(timeline.backend.check())
         timeline.backend.close()
+    return errors
+
+
+@checks.register("django_timak")
+def check_fanout(app_configs=None, **kwargs):
+    """Report a TIMAK_FANOUT setting that fan-out cannot run with."""
+    config = getattr(settings, FANOUT, None)
+    if config is None:
+        return []
+    if not isinstance(config, dict):
+        return [checks.Error(f"{FANOUT} must be a dict.", hint=f"Known keys: {', '.join(FANOUT_DEFAULTS)}.", id="django_timak.E010")]
+    errors = []
+    unknown = sorted(set(config) - set(FANOUT_DEFAULTS))
+    if unknown:
+        errors.append(
+            checks.Error(
+                f"{FANOUT} has unknown keys: {', '.join(unknown)}.",
+                hint=f"Known keys: {', '.join(FANOUT_DEFAULTS)}.",
+                id="django_timak.E010",
+            )
+        )
+    run = config.get("RUN", FANOUT_DEFAULTS["RUN"])
+    if run not in RUN_MODES:
+        errors.append(
+            checks.Error(f"{FANOUT}['RUN'] must be 'inline' or 'task', not {run!r}.", id="django_timak.E011")
+        )
+    for name in ("BATCH_SIZE", "WORKERS"):
+        value = config.get(name, FANOUT_DEFAULTS[name])
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            errors.append(
+                checks.Error(f"{FANOUT}[{name!r}] must be a positive int, not {value!r}.", id="django_timak.E012")
+            )
+    if run == "task" and not (find_spec("django.tasks") or find_spec("django_tasks")):
+        errors.append(
+            checks.Error(
+                f"{FANOUT}['RUN'] is 'task' but no tasks framework is installed.",
+                hint="Use Django 6 (django.tasks), or install the backport: pip install django-timak[tasks].",
+                id="django_timak.E013",
+            )
+        )
+    return errors
+
+
+#: Model field types a score can come from (DecimalField is not: scores are int or float).
+SCORE_FIELDS = (models.DateField, models.IntegerField, models.FloatField)
+
+
+@checks.register("django_timak", checks.Tags.models)
+def check_declarations(app_configs=None, **kwargs):
+    """Report TimelineFields that name no attribute, no score field, or no timeline."""
+    models_to_check = (
+        apps.get_models() if app_configs is None else [m for c in app_configs for m in c.get_models()]
+    )
+    aliases = configured_timelines()
+    errors = []
+    for model in models_to_check:
+        fields = declared_fields(model)
+        if fields and not issubclass(model, TimelineMixin):
+            errors.append(
+                checks.Error(
+                    f"{model._meta.label} declares TimelineFields but does not inherit TimelineMixin.",
+                    hint="Declare it as class Model(TimelineMixin, models.Model): its timelines are kept current by the mixin.",
+                    obj=model,
+                    id="django_timak.E025",
+                )
+            )
+        for field in fields:
+            errors.extend(_check_field(model, field, aliases))
+    return errors
+
+
+def _check_field(model, field, aliases):
+    where = f"{model._meta.label}.{field.name}"
+    errors = []
+    for name in field.placeholders:
+        if name == RECIPIENT:
+            if field.recipients is None:
+                errors.append(
+                    checks.Error(
+                        f"{where}: the key {field.key!r} uses {{recipient}} but the field has no recipients.",
+                        hint="Pass recipients=lambda row: [...] to give {recipient} its values.",
+                        obj=model,
+                        id="django_timak.E020",
+                    )
+                )
+        elif not hasattr(model, name):
+            errors.append(
+                checks.Error(
+                    f"{where}: the key {field.key!r} uses {{{name}}}, which names no attribute of {model._meta.label}.",
+                    hint="Placeholders name fields (author_id) or attributes of the row, or {recipient}.",
+                    obj=model,
+                    id="django_timak.E020",
+                )
+            )
+    if field.recipients is not None and RECIPIENT not in field.placeholders:
+        errors.append(
+            checks.Error(
+                f"{where}: the field has recipients but its key {field.key!r} has no {{recipient}}.",
+                hint="Every recipient would get the same key: add {recipient} to the key.",
+                obj=model,
+                id="django_timak.E021",
+            )
+        )
+    try:
+        score_field = model._meta.get_field(field.score)
+    except FieldDoesNotExist:
+        errors.append(
+            checks.Error(
+                f"{where}: score={field.score!r} names no field of {model._meta.label}.",
+                obj=model,
+                id="django_timak.E022",
+            )
+        )
+    else:
+        if not isinstance(score_field, SCORE_FIELDS):
+            errors.append(
+                checks.Error(
+                    f"{where}: score={field.score!r} is a {type(score_field).__name__}, not a date, datetime or number.",
+                    hint="Scores order the timeline: use a DateField, DateTimeField, IntegerField or FloatField.",
+                    obj=model,
+                    id="django_timak.E023",
+                )
+            )
+    if isinstance(aliases, dict) and field.timeline not in aliases:
+        errors.append(
+            checks.Error(
+                f"{where}: timeline={field.timeline!r} is not an alias of {SETTING}.",
+                hint=f"Known aliases: {', '.join(aliases)}.",
+                obj=model,
+                id="django_timak.E024",
+            )
+        )
     return errors

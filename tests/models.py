@@ -1,0 +1,79 @@
+"""The test project's models: the Post of the README, a follow graph, and photos.
+
+Photos share the profile timeline with posts, so a page mixes two models.
+``memory_timeline`` mirrors the profile timeline on the MemoryBackend alias, so the
+fan-out tests run on both stores.
+"""
+
+from functools import partial
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models, transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.utils import timezone
+
+from django_timak import TimelineField, TimelineMixin, timelines
+
+BACKFILL = 50
+
+
+class User(AbstractUser):
+    def follower_ids(self):
+        return list(Follow.objects.filter(followee=self).values_list("follower_id", flat=True))
+
+
+def is_published(post):
+    return post.published
+
+
+class Post(TimelineMixin, models.Model):
+    author = models.ForeignKey(User, on_delete=models.CASCADE)
+    created = models.DateTimeField(default=timezone.now)
+    body = models.TextField()
+    published = models.BooleanField(default=True)
+
+    profile_timeline = TimelineField("user:{author_id}:posts", score="created", condition=is_published)
+    home_timeline = TimelineField(
+        "user:{recipient}:home",
+        score="created",
+        recipients=lambda post: post.author.follower_ids(),
+        condition=is_published,
+        data=lambda post: {"body": post.body[:140]},
+    )
+    memory_timeline = TimelineField("user:{author_id}:posts", score="created", condition=is_published, timeline="memory")
+
+    @classmethod
+    def get_timeline_queryset(cls):
+        return cls.objects.select_related("author")
+
+
+class Photo(TimelineMixin, models.Model):
+    owner = models.ForeignKey(User, on_delete=models.CASCADE)
+    taken = models.DateTimeField(default=timezone.now)
+    caption = models.CharField(max_length=100)
+
+    profile_timeline = TimelineField("user:{owner_id}:posts", score="taken")
+
+
+class Follow(models.Model):
+    follower = models.ForeignKey(User, on_delete=models.CASCADE, related_name="following")
+    followee = models.ForeignKey(User, on_delete=models.CASCADE, related_name="followers")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["follower", "followee"], name="unique_follow")]
+
+
+@receiver(post_save, sender=Follow, dispatch_uid="tests.follow_backfill")
+def backfill(sender, instance, created, **kwargs):
+    """A new follower sees the followee's recent posts."""
+    if created:
+        profile, home = f"user:{instance.followee_id}:posts", f"user:{instance.follower_id}:home"
+        transaction.on_commit(partial(timelines["default"].copy_items, profile, home, limit=BACKFILL), robust=True)
+
+
+@receiver(post_delete, sender=Follow, dispatch_uid="tests.follow_remove")
+def unfollow(sender, instance, **kwargs):
+    """An unfollow removes the followee's posts from the follower's home timeline."""
+    profile, home = f"user:{instance.followee_id}:posts", f"user:{instance.follower_id}:home"
+    transaction.on_commit(partial(timelines["default"].remove_items, profile, home), robust=True)

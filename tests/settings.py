@@ -4,12 +4,15 @@ import os
 import tempfile
 from urllib.parse import unquote, urlsplit
 
+import django
+
 SECRET_KEY = "django-timak-tests"
 DEBUG = False
 USE_TZ = True
 TIME_ZONE = "UTC"
 ROOT_URLCONF = "tests.urls"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "tests.User"
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -64,3 +67,10 @@ TIMAK_TIMELINES = {
     "default": {"BACKEND": "django_timak.backends.db.DatabaseBackend", "MAX_ITEMS": 1000},
     "memory": {"BACKEND": "django_timak.backends.memory.MemoryBackend", "MAX_ITEMS": 100},
 }
+
+TIMAK_FANOUT = {"RUN": "inline", "BATCH_SIZE": 500, "WORKERS": 8}
+
+# Fan-out through the tasks framework runs on the Immediate backend in the tests:
+# django.tasks on Django 6, the django-tasks backport on 5.2.
+_TASKS_PACKAGE = "django.tasks" if django.VERSION >= (6,) else "django_tasks"
+TASKS = {"default": {"BACKEND": f"{_TASKS_PACKAGE}.backends.immediate.ImmediateBackend"}}

@@ -1,0 +1,228 @@
+"""Declaring the timelines a model's rows belong to: ``TimelineMixin`` and ``TimelineField``.
+
+A ``TimelineField`` adds no column: it names a key template, a score field and,
+optionally, recipients, a condition and data. ``TimelineMixin`` keeps the timelines
+current: its signals (connected with ``sender=`` the model) compute, on save and
+delete, the operations that bring every key up to date and hand them to ``fanout``.
+
+Which keys a row belonged to before a save is known without a query: the row's
+field values are remembered when it is loaded or saved (like django-model-utils'
+FieldTracker), and the previous version is rebuilt from them when any has changed.
+"""
+
+import copy
+import string
+
+from django.db.models.signals import class_prepared, post_delete, post_init, post_save, pre_delete
+
+from . import fanout
+from .clock import default_clock
+from .refs import make_ref
+from .timeline import to_score
+
+RECIPIENT = "recipient"
+
+
+def _placeholders(key: str) -> tuple[str, ...]:
+    """Return the attribute names a key template reads, in order, without repeats."""
+    try:
+        parsed = list(string.Formatter().parse(key))
+    except ValueError as e:
+        raise ValueError(f"TimelineField key {key!r} is not a valid template: {e}") from e
+    names = []
+    for _, field_name, _, _ in parsed:
+        if field_name is None:
+            continue
+        root = field_name.split(".", 1)[0].split("[", 1)[0]
+        if not root or root.isdigit():
+            raise ValueError(f"TimelineField key {key!r}: every placeholder must name an attribute, as in {{author_id}}")
+        if root not in names:
+            names.append(root)
+    return tuple(names)
+
+
+class TimelineField:
+    """A timeline the rows of a ``TimelineMixin`` model belong to.
+
+    ``key`` is a ``str.format`` template over the row's attributes; ``{recipient}``
+    takes each value ``recipients(row)`` returns, so one row fans out to many keys.
+    ``score`` names a date, datetime or number field. ``condition(row)`` decides
+    whether the row belongs at all, ``data(row)`` is stored with the item, and
+    ``timeline`` names an alias of ``TIMAK_TIMELINES``.
+    """
+
+    def __init__(self, key, *, score, data=None, recipients=None, condition=None, timeline="default"):
+        if not isinstance(key, str):
+            raise TypeError(f"TimelineField key must be a str template, not {type(key).__name__}")
+        if not isinstance(score, str):
+            raise TypeError(f"TimelineField score must name a field, not {type(score).__name__}")
+        if not isinstance(timeline, str):
+            raise TypeError(f"TimelineField timeline must name a TIMAK_TIMELINES alias, not {type(timeline).__name__}")
+        for name, value in (("data", data), ("recipients", recipients), ("condition", condition)):
+            if value is not None and not callable(value):
+                raise TypeError(f"TimelineField {name} must be a callable taking the row, not {value!r}")
+        self.key = key
+        self.score = score
+        self.data = data
+        self.recipients = recipients
+        self.condition = condition
+        self.timeline = timeline
+        self.placeholders = _placeholders(key)
+        self.name = None
+
+    def __repr__(self):
+        return f"<TimelineField {self.name or '?'} {self.timeline}:{self.key!r}>"
+
+    def contribute_to_class(self, cls, name):
+        self.name = name
+        setattr(cls, name, self)
+
+    def belongs(self, row) -> bool:
+        """Return True if ``row`` belongs to this timeline (condition holds, score is set)."""
+        if self.condition is not None and not self.condition(row):
+            return False
+        return getattr(row, self.score) is not None
+
+    def keys(self, row) -> list[str]:
+        """Return the keys ``row`` belongs to, without repeats (none if it does not belong)."""
+        if not self.belongs(row):
+            return []
+        values = {name: getattr(row, name) for name in self.placeholders if name != RECIPIENT}
+        if self.recipients is None:
+            return [self.key.format(**values)]
+        return list(dict.fromkeys(self.key.format(recipient=r, **values) for r in self.recipients(row)))
+
+    def item(self, row) -> tuple:
+        """Return the ``(id, score, data)`` this field stores for ``row``."""
+        return make_ref(row), to_score(getattr(row, self.score)), self.data(row) if self.data else None
+
+
+def declared_fields(cls) -> tuple[TimelineField, ...]:
+    """Return the TimelineFields a class declares or inherits, in declaration order."""
+    found = {}
+    for klass in reversed(cls.__mro__):
+        for name, value in vars(klass).items():
+            if isinstance(value, TimelineField):
+                found[name] = value
+            elif name in found:
+                del found[name]  # a subclass replaced the field (e.g. with None)
+    return tuple(found.values())
+
+
+def _freeze(value):
+    """Return a copy of mutable field values (JSONField), so later in-place edits show."""
+    return copy.deepcopy(value) if isinstance(value, (dict, list, set)) else value
+
+
+class TimelineMixin:
+    """Keep the model's ``TimelineField``s current on save and delete, after commit.
+
+    ``QuerySet.update()``, ``bulk_create()`` and fixture loading send no per-row
+    signals; run ``rebuild_timelines`` after them.
+    """
+
+    @classmethod
+    def timeline_fields(cls) -> tuple[TimelineField, ...]:
+        """Return the model's TimelineFields, inherited ones included."""
+        return declared_fields(cls)
+
+    @classmethod
+    def get_timeline_queryset(cls):
+        """Return the queryset timeline pages are read from; override to ``select_related``."""
+        return cls._default_manager.all()
+
+    def refresh_from_db(self, *args, **kwargs):
+        super().refresh_from_db(*args, **kwargs)
+        self._timak_remember()
+
+    def _timak_values(self) -> dict:
+        loaded = self.__dict__
+        return {f.attname: loaded[f.attname] for f in self._meta.concrete_fields if f.attname in loaded}
+
+    def _timak_remember(self) -> None:
+        self._timak_saved = {name: _freeze(value) for name, value in self._timak_values().items()}
+
+    def _timak_previous(self):
+        """Return the row as it was loaded or last saved, or None if no field changed since.
+
+        Fields deferred when the row was loaded are taken as unchanged.
+        """
+        saved = getattr(self, "_timak_saved", None)
+        if not saved:
+            return None
+        current = self._timak_values()
+        if all(current.get(name) == value for name, value in saved.items()):
+            return None
+        return type(self).from_db(self._state.db, list(saved), list(saved.values()))
+
+    def timeline_memberships(self) -> dict:
+        """Return ``{(timeline, key): (id, score, data)}`` for every key the row belongs to."""
+        found = {}
+        for field in self._timak_fields:
+            keys = field.keys(self)
+            if keys:
+                item = field.item(self)
+                found.update(((field.timeline, key), item) for key in keys)
+        return found
+
+    def timeline_keys(self) -> set:
+        """Return ``{(timeline, key)}`` the row belongs to (no data computed)."""
+        return {(field.timeline, key) for field in self._timak_fields for key in field.keys(self)}
+
+
+def save_operations(row, previous) -> list[fanout.Operation]:
+    """Return the operations a save implies: add to current keys, delete from left ones."""
+    modified = default_clock.now()
+    current = row.timeline_memberships()
+    ops = [fanout.Operation(t, key, fanout.ADD, i, s, d, modified) for (t, key), (i, s, d) in current.items()]
+    if previous is not None:
+        ref = make_ref(row)
+        left = sorted(previous.timeline_keys() - set(current))
+        ops.extend(fanout.Operation(t, key, fanout.DELETE, ref, None, None, modified) for t, key in left)
+    return ops
+
+
+def delete_operations(row) -> list[fanout.Operation]:
+    """Return the operations a delete implies: delete from every key the row belonged to."""
+    modified = default_clock.now()
+    ref = make_ref(row)
+    keys = row.timeline_keys()
+    previous = row._timak_previous()
+    if previous is not None:
+        keys |= previous.timeline_keys()
+    return [fanout.Operation(t, key, fanout.DELETE, ref, None, None, modified) for t, key in sorted(keys)]
+
+
+def _remember(sender, instance, **kwargs):
+    instance._timak_remember()
+
+
+def _saved(sender, instance, created, raw, using, **kwargs):
+    if not raw:  # loaddata: related rows may not exist yet; rebuild_timelines afterwards
+        previous = None if created else instance._timak_previous()
+        fanout.publish(sender, save_operations(instance, previous), using)
+    instance._timak_remember()
+
+
+def _deleting(sender, instance, using, **kwargs):
+    # Computed before any row goes, while relations (recipients) are intact.
+    instance._timak_pending_delete = delete_operations(instance)
+
+
+def _deleted(sender, instance, using, **kwargs):
+    fanout.publish(sender, instance.__dict__.pop("_timak_pending_delete", []), using)
+
+
+def _wire(sender, **kwargs):
+    """Connect a TimelineMixin model's signals once it is ready, with sender=model."""
+    if not issubclass(sender, TimelineMixin):
+        return
+    sender._timak_fields = sender.timeline_fields()
+    label = sender._meta.label_lower
+    post_init.connect(_remember, sender=sender, dispatch_uid=f"django_timak.remember.{label}")
+    post_save.connect(_saved, sender=sender, dispatch_uid=f"django_timak.saved.{label}")
+    pre_delete.connect(_deleting, sender=sender, dispatch_uid=f"django_timak.deleting.{label}")
+    post_delete.connect(_deleted, sender=sender, dispatch_uid=f"django_timak.deleted.{label}")
+
+
+class_prepared.connect(_wire, dispatch_uid="django_timak.declarations.wire")
