@@ -1,0 +1,164 @@
+"""Timelines stored in Riak: concurrent writers, siblings merged and repaired, failures."""
+
+import logging
+import threading
+import time
+from datetime import datetime
+
+import pytest
+
+from django_timak import Timeline
+from django_timak.backends.riak import RiakBackend
+from django_timak.exceptions import TimelineBackendError
+from django_timak.handler import TimelineConfigError, build_timeline
+from tests.timak_example import run_timak_example
+
+
+def backend_for(url, bucket, **options):
+    return RiakBackend(url, bucket=bucket, **options)
+
+
+def run_together(*jobs):
+    """Run the jobs on threads started at once; re-raise the first failure."""
+    start = threading.Barrier(len(jobs))
+    errors = []
+
+    def run(job):
+        start.wait()
+        try:
+            job()
+        except Exception as e:  # noqa: BLE001 - handed to the test thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+
+
+def test_the_timak_readme_example_runs_on_riak(riak_url, riak_bucket):
+    line = f"from django_timak.backends.riak import RiakBackend; conn = RiakBackend({riak_url!r}, bucket={riak_bucket!r})"
+    assert run_timak_example(line) == (0, 10)
+
+
+def test_concurrent_adds_from_two_processes_all_survive(riak_url, riak_bucket):
+    first, second = (Timeline(backend_for(riak_url, riak_bucket), max_items=1000) for _ in range(2))
+
+    def adds(timeline, ids):
+        return lambda: [timeline.add("k", i, i) for i in ids]
+
+    run_together(adds(first, range(500)), adds(second, range(500, 1000)))
+    assert first.get("k") == list(range(999, -1, -1))
+    assert len(first.backend.read("k").values) == 1
+
+
+def test_concurrent_adds_and_deletes_keep_deleted_ids_deleted(riak_url, riak_bucket):
+    first, second = (Timeline(backend_for(riak_url, riak_bucket), max_items=2000, max_tombstones=1000) for _ in range(2))
+    first.add_many("k", [(i, i, None) for i in range(600)])
+
+    def first_job():
+        for i in range(300):
+            first.add("k", 1000 + i, 1000 + i)
+            first.delete("k", 2 * i)
+
+    def second_job():
+        for i in range(300):
+            second.add("k", 2000 + i, 2000 + i)
+            if i % 3 == 0:
+                second.delete("k", 2000 + i)
+
+    run_together(first_job, second_job)
+    expected = [*range(1, 600, 2), *range(1000, 1300), *(2000 + i for i in range(300) if i % 3)]
+    assert second.get("k") == sorted(expected, reverse=True)
+    assert len(second.backend.read("k").values) == 1
+
+
+def test_get_merges_siblings_and_writes_the_merge_back(riak_url, riak_bucket):
+    backend = backend_for(riak_url, riak_bucket)
+    writer, other = Timeline(backend, max_items=10), Timeline(backend_for(riak_url, riak_bucket), max_items=10)
+    writer.add("k", 1, 1)
+    stale = backend.read("k")
+    writer.add("k", 2, 2)
+    other_value = other._encode(other._apply(other._merged(stale), [other._entry(3, 3, None)], [], None))
+    backend.write("k", other_value, stale.token)  # a writer that read before id 2 was added
+    assert len(backend.read("k").values) == 2
+    assert writer.get("k") == [3, 2, 1]
+    assert len(backend.read("k").values) == 1
+
+
+def test_a_failed_read_repair_only_delays_the_repair(riak_fault_server, riak_bucket, caplog):
+    backend = backend_for(riak_fault_server.url, riak_bucket, retries=0)
+    timeline = Timeline(backend, max_items=10)
+    backend.write("k", Timeline(backend)._encode([]), None)
+    timeline.add("k", 1, 1)
+    backend.write("k", backend.read("k").values[0], None)  # the same value again, as a sibling
+    riak_fault_server.fail_every = riak_fault_server.requests + 2  # the read passes, the repair gets a 503
+    with caplog.at_level(logging.WARNING, logger="django_timak"):
+        assert timeline.get("k") == [1]
+    riak_fault_server.reset_faults()
+    assert "read repair of 'k' failed" in caplog.text
+    assert len(backend.read("k").values) > 1
+    assert timeline.get("k") == [1]
+    assert len(backend.read("k").values) == 1
+
+
+def test_past_the_sibling_limit_a_read_merges_everything_back_into_one(riak_url, riak_bucket):
+    backend = backend_for(riak_url, riak_bucket, retries=0)
+    timelines = [Timeline(backend, max_items=200) for _ in range(100)]
+    for number, timeline in enumerate(timelines):
+        backend.write("k", timeline._encode(timeline._apply([], [timeline._entry(number, number, None)], [], None)), None)
+    with pytest.raises(TimelineBackendError, match="101 siblings"):
+        backend.write("k", b"blind", None)
+    assert timelines[0].get("k") == list(range(99, -1, -1))
+    assert len(backend.read("k").values) == 1
+    assert timelines[0].add("k", 100, 100)[:2] == [100, 99]
+
+
+FAULTS = {
+    "stopped": lambda server: server.down(),
+    "answering 503": lambda server: setattr(server, "fail_every", 1),
+    "stalling": lambda server: setattr(server, "stall_every", 1),
+}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_a_failing_riak_raises_in_bounded_time_and_writes_nothing(riak_fault_server, riak_bucket, fault):
+    timeline = Timeline(backend_for(riak_fault_server.url, riak_bucket, timeout=0.3, retries=2), max_items=10)
+    timeline.add("k", 1, datetime(2011, 1, 1))
+    FAULTS[fault](riak_fault_server)
+    for call in (lambda: timeline.add("k", 2, datetime(2011, 1, 2)), lambda: timeline.get("k")):
+        started = time.monotonic()
+        with pytest.raises(TimelineBackendError):
+            call()
+        # Each call: three attempts of at most 0.3 s, and backoff inside that budget.
+        assert time.monotonic() - started < 0.9 + 0.6
+    riak_fault_server.reset_faults()
+    riak_fault_server.up()
+    assert timeline.get("k") == [1]
+
+
+def test_a_failed_write_leaves_the_timeline_as_it_was(riak_fault_server, riak_bucket):
+    timeline = Timeline(backend_for(riak_fault_server.url, riak_bucket, retries=0), max_items=10)
+    timeline.add("k", 1, 1)
+    riak_fault_server.fail_every = riak_fault_server.requests + 2  # the add's read passes, its write fails
+    with pytest.raises(TimelineBackendError, match="503"):
+        timeline.add("k", 2, 2)
+    riak_fault_server.reset_faults()
+    assert timeline.get("k") == [1]
+
+
+def test_settings_options_build_a_riak_timeline(riak_url, riak_bucket):
+    config = {
+        "BACKEND": "django_timak.backends.riak.RiakBackend",
+        "OPTIONS": {"URL": riak_url, "BUCKET_TYPE": "timak", "BUCKET": riak_bucket, "TIMEOUT": 3, "W": "quorum"},
+        "MAX_ITEMS": 2,
+        "COMPRESS": "zlib",
+    }
+    timeline = build_timeline("riak", config)
+    assert (timeline.backend.bucket, timeline.backend.timeout, timeline.backend.quorums) == (riak_bucket, 3, {"w": "quorum"})
+    assert timeline.add("k", 1, 1) == [1]
+    with pytest.raises(TimelineConfigError, match=r"TIMAK_TIMELINES\['riak'\] is invalid: timeout must be"):
+        build_timeline("riak", {**config, "OPTIONS": {"TIMEOUT": 0}})
