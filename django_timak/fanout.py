@@ -94,8 +94,8 @@ def enqueue(model, batch: list[Operation], config: dict) -> None:
     """Enqueue ``batch`` as a task; a task backend that refuses it counts as a failure."""
     from .tasks import apply_fanout_batch
 
-    task = apply_fanout_batch.using(backend=config["TASK_BACKEND"], queue_name=config["TASK_QUEUE"])
     try:
+        task = apply_fanout_batch.using(backend=config["TASK_BACKEND"], queue_name=config["TASK_QUEUE"])
         task.enqueue(model_label(model), [op.to_dict() for op in batch])
     except Exception as e:  # any task backend's error: the save must still succeed
         report(model, [(batch, e)])
