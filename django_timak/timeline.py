@@ -220,20 +220,37 @@ class Timeline:
         """Apply adds ``(id, score, data)`` and deletes (ids) in one write; return the stored entries.
 
         Everything is validated before the first read, so bad input writes nothing.
-        ``modified`` fixes the clock of every change (the outbox uses it so a retried
-        operation never overtakes a later one); by default the hybrid clock decides.
+        ``modified`` fixes the clock of every change; by default the hybrid clock
+        stamps them, after everything the key already holds.
         """
-        check_key(key)
-        adds = [self._entry(i, s, d) for i, s, d in adds]
-        deletes = list(deletes)
+        if modified is not None:
+            self._check_clock(modified)
+        stamp = modified or 0
+        changes = [self._entry(i, s, d, stamp) for i, s, d in adds]
         for uniq_id in deletes:
             check_id(uniq_id)
-        if modified is not None and (isinstance(modified, bool) or not isinstance(modified, int) or modified < 1):
-            raise InvalidTimelineInput(f"modified must be a positive int, not {modified!r}")
+            changes.append(Entry(uniq_id, 0, stamp, None, True))
+        return self._write(key, changes)
+
+    def apply(self, key: str, changes) -> list[Entry]:
+        """Merge ``Entry`` changes that carry their own clocks in one write.
+
+        For replaying recorded operations (the outbox): each change keeps the clock it
+        was stamped with when it was recorded, so however late or often it is
+        applied, it never overtakes a later change of the same id.
+        """
+        checked = []
+        for change in changes:
+            self._check_clock(change.modified)
+            checked.append(self._entry(change.id, change.score, change.data, change.modified, change.deleted))
+        return self._write(key, checked)
+
+    def _write(self, key, changes):
+        check_key(key)
         for attempt in range(self.max_attempts):
             versioned = self.backend.read(key)
             found = self._merged(versioned)
-            changed = self._apply(found, adds, deletes, modified)
+            changed = self._apply(found, changes)
             if changed is None:
                 if len(versioned.values) > 1:
                     self._repair(key, found, versioned.token)
@@ -247,25 +264,38 @@ class Timeline:
             return changed
         raise WriteConflict(f"gave up on {key!r} after {self.max_attempts} conflicting writes", key=key)
 
-    def _entry(self, uniq_id, score, data):
+    @staticmethod
+    def _check_clock(modified):
+        if isinstance(modified, bool) or not isinstance(modified, int) or modified < 1:
+            raise InvalidTimelineInput(f"modified must be a positive int, not {modified!r}")
+
+    def _entry(self, uniq_id, score, data, modified, deleted=False):
         check_id(uniq_id)
+        if deleted:
+            return Entry(uniq_id, 0 if score is None else to_score(score), modified, None, True)
         if data is not None:
             codecs.dumps_data(data)
-        return Entry(uniq_id, to_score(score), 0, data)
+        return Entry(uniq_id, to_score(score), modified, data)
 
-    def _apply(self, found, adds, deletes, modified):
-        """Return the value after the changes, or None if they change nothing."""
+    def _apply(self, found, changes):
+        """Return the value after ``changes``, or None if they change nothing.
+
+        Changes stamped 0 take a clock after everything ``found`` holds.
+        """
         current = {e.id: e for e in found}
-        stamp = modified or self.clock.now(core.latest_clock(found))
+        stamp = None
         news = []
-        for e in adds:
-            old = current.get(e.id)
-            if old is None or old.deleted or old.score != e.score or old.data != e.data:
-                news.append(e._replace(modified=stamp))
-        for uniq_id in deletes:
-            old = current.get(uniq_id)
-            if old is None or not old.deleted:
-                news.append(Entry(uniq_id, old.score if old else 0, stamp, None, True))
+        for change in changes:
+            old = current.get(change.id)
+            if change.deleted:
+                if old is not None and old.deleted:
+                    continue
+            elif old is not None and not old.deleted and old.score == change.score and old.data == change.data:
+                continue
+            if not change.modified:
+                stamp = stamp or self.clock.now(core.latest_clock(found))
+                change = change._replace(modified=stamp)
+            news.append(change)
         if not news:
             return None
         return core.merge(found, news, capacity=self.capacity, tombstones=self.max_tombstones, order=self.order)
