@@ -235,11 +235,11 @@ def test_apply_merges_changes_with_their_own_clocks_in_one_write():
 
     stored = tl.apply("k", [Entry("a", 1, 10), Entry("b", 2, 11), Entry("a", 0, 12, None, True), Entry("b", 2, 9, None, True)])
     assert [e.id for e in stored if not e.deleted] == ["b"]
-    token = backend.read("k").token
     tl.apply("k", [Entry("a", 1, 10)])  # replayed, older than the delete
     assert tl.get("k") == ["b"]
+    token = backend.read("k").token
     with pytest.raises(InvalidTimelineInput):
         tl.apply("k", [Entry("c", 1, 0)])
     with pytest.raises(InvalidScore):
         tl.apply("k", [Entry("c", "x", 5)])
-    assert backend.read("k").token != token or tl.get("k") == ["b"]
+    assert backend.read("k").token == token
