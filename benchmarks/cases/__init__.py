@@ -1,0 +1,1 @@
+"""One module per benchmark case; each ``run(config)`` returns its rows of the table."""
