@@ -1,1 +1,8 @@
-urlpatterns = []
+from django.urls import path
+
+from tests import views
+
+urlpatterns = [
+    path("users/<int:user_id>/posts/", views.ProfileView.as_view(), name="profile"),
+    path("home/", views.HomeView.as_view(), name="home"),
+]
