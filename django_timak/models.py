@@ -16,3 +16,30 @@ class StoredTimeline(models.Model):
 
     def __str__(self):
         return self.key
+
+
+class PendingOperation(models.Model):
+    """One timeline change recorded by the outbox, until a drain applies it.
+
+    Written in the same transaction as the save that implies it, so a commit
+    guarantees it and a rollback drops it.
+    """
+
+    timeline = models.CharField(max_length=100)
+    key = models.CharField(max_length=255)
+    #: ``{"action", "id", "score", "data", "modified"}``, as fan-out computed it.
+    operation = models.JSONField()
+    created = models.DateTimeField(auto_now_add=True)
+    due = models.DateTimeField(db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    #: The drain that holds the row until ``due``; a killed drain's rows come back then.
+    claim = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        db_table = "django_timak_outbox"
+        ordering = ["pk"]
+        verbose_name = "pending timeline operation"
+
+    def __str__(self):
+        return f"{self.operation.get('action')} {self.operation.get('id')} on {self.timeline}:{self.key}"

@@ -1,0 +1,259 @@
+"""The transactional outbox: fan-out that survives a store outage.
+
+The operations a save implies are recorded as rows in the same transaction as the
+save (a rollback drops them, a commit guarantees them), then applied to the timeline
+store after commit. An operation that fails stays, and is retried with exponential
+backoff and jitter by the next fan-out, by ``manage.py timak_drain`` (also as a
+worker loop) and by a background task when fan-out runs as tasks. Delivery is at
+least once; that is enough because each operation carries the clock it was stamped
+with at save time, so applying it twice, or after a later operation of the same
+row, changes nothing.
+
+Drains claim rows with a lease (``due`` moves into the future under a claim token),
+so concurrent drains share the work, and a killed drain's rows come back when its
+lease ends.
+"""
+
+import logging
+import random
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import router, transaction
+from django.db.models import Count, Min, Q
+from django.utils import timezone
+
+from .entries import Entry
+from .exceptions import TimelineBackendError
+from .handler import TimelineConfigError, timelines
+from .models import PendingOperation
+
+logger = logging.getLogger("django_timak")
+
+SETTING = "TIMAK_OUTBOX"
+DEFAULTS = {
+    #: True, False, or None: on for the timelines whose store is networked (Riak).
+    "ENABLED": None,
+    #: Rows applied per drain batch.
+    "BATCH_SIZE": 500,
+    #: Concurrent writes within a batch, for a networked store.
+    "WORKERS": 8,
+    #: Seconds before the first retry; doubles with every failure, up to MAX_BACKOFF.
+    "BACKOFF": 1.0,
+    "MAX_BACKOFF": 300.0,
+    #: Seconds a drain holds the rows it claimed; longer than a batch can take.
+    "LEASE": 60.0,
+    #: The system check warns when the oldest pending operation is older than this.
+    "WARN_AGE": 300.0,
+}
+
+
+def outbox_settings() -> dict:
+    """Return TIMAK_OUTBOX over its defaults, read now so override_settings applies."""
+    return {**DEFAULTS, **(getattr(settings, SETTING, None) or {})}
+
+
+def enabled_for(alias: str) -> bool:
+    """Return True if operations on timeline ``alias`` go through the outbox."""
+    enabled = outbox_settings()["ENABLED"]
+    if enabled is None:
+        return timelines[alias].backend.networked
+    return bool(enabled)
+
+
+def outbox_database() -> str:
+    return router.db_for_write(PendingOperation)
+
+
+def record(operations, using: str | None = None) -> list[int]:
+    """Store ``operations`` in the current transaction of database ``using``; return their ids."""
+    now = timezone.now()
+    rows = [
+        PendingOperation(
+            timeline=op.timeline,
+            key=op.key,
+            operation={"action": op.action, "id": op.id, "score": op.score, "data": op.data, "modified": op.modified},
+            due=now,
+        )
+        for op in operations
+    ]
+    using = using or outbox_database()
+    created = PendingOperation.objects.using(using).bulk_create(rows)
+    if created and created[0].pk is None:  # databases that cannot return ids from a bulk insert
+        return []
+    return [row.pk for row in created]
+
+
+@dataclass
+class DrainResult:
+    """What one drain did: operations applied, operations left for a retry."""
+
+    applied: int = 0
+    failed: int = 0
+    errors: dict = field(default_factory=dict)
+
+    def __iadd__(self, other):
+        self.applied += other.applied
+        self.failed += other.failed
+        self.errors.update(other.errors)
+        return self
+
+
+def drain(*, ids=None, limit: int | None = None, using: str | None = None) -> DrainResult:
+    """Claim up to ``limit`` due operations (only ``ids``, if given), apply them, settle them.
+
+    Once a store fails, the rest of that store's operations in the batch are not
+    tried: they are retried later with the failed ones, so a caller waits for a down
+    store at most one timeout (per concurrent write).
+    """
+    config = outbox_settings()
+    using = using or outbox_database()
+    rows = _claim(ids, limit or config["BATCH_SIZE"], config["LEASE"], using)
+    if not rows:
+        return DrainResult()
+    groups = {}
+    for row in rows:
+        groups.setdefault((row.timeline, row.key), []).append(row)
+    failures = _apply(groups, config["WORKERS"])
+    done = [row.pk for (alias, key), group in groups.items() if (alias, key) not in failures for row in group]
+    PendingOperation.objects.using(using).filter(pk__in=done).delete()
+    result = DrainResult(applied=len(done))
+    for (alias, key), error in failures.items():
+        group = groups[(alias, key)]
+        _postpone(group, error, config, using)
+        result.failed += len(group)
+        result.errors[f"{alias}:{key}"] = error
+    if failures:
+        logger.warning(
+            "timak: %d timeline write(s) failed and will be retried: %s",
+            len(failures),
+            "; ".join(f"{alias}:{key}: {error}" for (alias, key), error in list(failures.items())[:5]),
+        )
+    return result
+
+
+def drain_all(*, using: str | None = None, max_batches: int | None = None) -> DrainResult:
+    """Drain batch after batch until nothing is due, or a batch applies nothing."""
+    total = DrainResult()
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        result = drain(using=using)
+        total += result
+        batches += 1
+        if not result.applied:
+            break
+    return total
+
+
+def deliver(ids, using: str | None = None) -> DrainResult:
+    """Apply a commit's own operations, then, if the stores answered, some of the backlog."""
+    result = drain(ids=ids, using=using)
+    if not result.failed and PendingOperation.objects.using(using or outbox_database()).filter(due__lte=timezone.now()).exists():
+        result += drain(using=using)
+    return result
+
+
+def _claim(ids, limit, lease, using):
+    token = uuid.uuid4().hex
+    now = timezone.now()
+    due = PendingOperation.objects.using(using).filter(due__lte=now)
+    if ids is not None:
+        due = due.filter(pk__in=ids)
+    candidates = list(due.order_by("pk").values_list("pk", flat=True)[:limit])
+    if not candidates:
+        return []
+    with transaction.atomic(using=using):
+        PendingOperation.objects.using(using).filter(pk__in=candidates, due__lte=now).update(
+            claim=token, due=now + timedelta(seconds=lease)
+        )
+    return list(PendingOperation.objects.using(using).filter(claim=token).order_by("pk"))
+
+
+def _changes(group):
+    changes = []
+    for row in group:
+        op = row.operation
+        deleted = op["action"] == "delete"
+        score = op["score"] if op["score"] is not None else 0
+        changes.append(Entry(op["id"], score, op["modified"], None if deleted else op["data"], deleted))
+    return changes
+
+
+def _write(alias, key, group):
+    try:
+        timelines[alias].apply(key, _changes(group))
+    except Exception as e:  # any failure keeps the rows for a retry; the errors are reported
+        return e
+    return None
+
+
+def _networked(alias):
+    try:
+        return timelines[alias].backend.networked
+    except TimelineConfigError:
+        return False
+
+
+def _apply(groups: dict, workers: int) -> dict:
+    """Apply each group, in waves of ``workers``; return ``{(alias, key): error}``."""
+    failures = {}
+    down = {}
+    pending = list(groups.items())
+    while pending:
+        wave = []
+        while pending and len(wave) < workers:
+            (alias, key), group = pending.pop(0)
+            if alias in down:
+                failures[(alias, key)] = down[alias]
+            else:
+                wave.append((alias, key, group))
+                if not _networked(alias):
+                    break
+        if len(wave) > 1:
+            with ThreadPoolExecutor(max_workers=len(wave), thread_name_prefix="timak-outbox") as pool:
+                errors = list(pool.map(lambda item: _write(*item), wave))
+        else:
+            errors = [_write(*item) for item in wave]
+        for (alias, key, _), error in zip(wave, errors):
+            if error is not None:
+                failures[(alias, key)] = error
+                if isinstance(error, (TimelineBackendError, TimelineConfigError)):
+                    down[alias] = error
+    return failures
+
+
+def _postpone(group, error, config, using):
+    attempts = max(row.attempts for row in group) + 1
+    delay = min(config["MAX_BACKOFF"], config["BACKOFF"] * 2 ** (attempts - 1))
+    due = timezone.now() + timedelta(seconds=delay * random.uniform(0.5, 1.0))
+    PendingOperation.objects.using(using).filter(pk__in=[row.pk for row in group]).update(
+        attempts=attempts, due=due, claim="", last_error=f"{type(error).__name__}: {error}"[:2000]
+    )
+
+
+@dataclass(frozen=True)
+class OutboxStatus:
+    """The outbox's figures, for ``timak_status``, health checks and metrics."""
+
+    depth: int
+    due: int
+    oldest_age: float | None
+    failing: dict
+
+    def as_dict(self) -> dict:
+        return {"depth": self.depth, "due": self.due, "oldest_age": self.oldest_age, "failing": self.failing}
+
+
+def status(using: str | None = None) -> OutboxStatus:
+    """Return how many operations wait, how old the oldest is, and failures per timeline."""
+    rows = PendingOperation.objects.using(using or outbox_database())
+    now = timezone.now()
+    totals = rows.aggregate(depth=Count("pk"), due=Count("pk", filter=Q(due__lte=now)), oldest=Min("created"))
+    failing = dict(
+        rows.filter(attempts__gt=0).values_list("timeline").annotate(n=Count("pk")).order_by("timeline").values_list("timeline", "n")
+    )
+    oldest = (now - totals["oldest"]).total_seconds() if totals["oldest"] else None
+    return OutboxStatus(totals["depth"], totals["due"], oldest, failing)
