@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 
 from django_timak import Timeline
+from django_timak.backends.memory import MemoryBackend
 from django_timak.backends.riak import RiakBackend
 from django_timak.exceptions import TimelineBackendError
 from django_timak.handler import TimelineConfigError, build_timeline
@@ -76,45 +77,50 @@ def test_concurrent_adds_and_deletes_keep_deleted_ids_deleted(riak_url, riak_buc
     assert len(second.backend.read("k").values) == 1
 
 
+def value_holding(*ids):
+    """Return the stored bytes of a timeline holding ``ids``, as another writer would make them."""
+    memory = MemoryBackend()
+    Timeline(memory, max_items=200).add_many("k", [(i, i, None) for i in ids])
+    return memory.read("k").values[0]
+
+
 def test_get_merges_siblings_and_writes_the_merge_back(riak_url, riak_bucket):
     backend = backend_for(riak_url, riak_bucket)
-    writer, other = Timeline(backend, max_items=10), Timeline(backend_for(riak_url, riak_bucket), max_items=10)
-    writer.add("k", 1, 1)
+    timeline = Timeline(backend, max_items=10)
+    timeline.add("k", 1, 1)
     stale = backend.read("k")
-    writer.add("k", 2, 2)
-    other_value = other._encode(other._apply(other._merged(stale), [other._entry(3, 3, None)], [], None))
-    backend.write("k", other_value, stale.token)  # a writer that read before id 2 was added
+    timeline.add("k", 2, 2)
+    backend.write("k", value_holding(1, 3), stale.token)  # a writer that read before id 2 came
     assert len(backend.read("k").values) == 2
-    assert writer.get("k") == [3, 2, 1]
+    assert timeline.get("k") == [3, 2, 1]
     assert len(backend.read("k").values) == 1
 
 
 def test_a_failed_read_repair_only_delays_the_repair(riak_fault_server, riak_bucket, caplog):
     backend = backend_for(riak_fault_server.url, riak_bucket, retries=0)
     timeline = Timeline(backend, max_items=10)
-    backend.write("k", Timeline(backend)._encode([]), None)
-    timeline.add("k", 1, 1)
-    backend.write("k", backend.read("k").values[0], None)  # the same value again, as a sibling
+    backend.write("k", value_holding(1), None)
+    backend.write("k", value_holding(2), None)
     riak_fault_server.fail_every = riak_fault_server.requests + 2  # the read passes, the repair gets a 503
     with caplog.at_level(logging.WARNING, logger="django_timak"):
-        assert timeline.get("k") == [1]
+        assert timeline.get("k") == [2, 1]
     riak_fault_server.reset_faults()
     assert "read repair of 'k' failed" in caplog.text
-    assert len(backend.read("k").values) > 1
-    assert timeline.get("k") == [1]
+    assert len(backend.read("k").values) == 2
+    assert timeline.get("k") == [2, 1]
     assert len(backend.read("k").values) == 1
 
 
 def test_past_the_sibling_limit_a_read_merges_everything_back_into_one(riak_url, riak_bucket):
     backend = backend_for(riak_url, riak_bucket, retries=0)
-    timelines = [Timeline(backend, max_items=200) for _ in range(100)]
-    for number, timeline in enumerate(timelines):
-        backend.write("k", timeline._encode(timeline._apply([], [timeline._entry(number, number, None)], [], None)), None)
+    for number in range(100):
+        backend.write("k", value_holding(number), None)
     with pytest.raises(TimelineBackendError, match="101 siblings"):
-        backend.write("k", b"blind", None)
-    assert timelines[0].get("k") == list(range(99, -1, -1))
+        backend.write("k", value_holding(100), None)
+    timeline = Timeline(backend, max_items=200)
+    assert timeline.get("k") == list(range(99, -1, -1))
     assert len(backend.read("k").values) == 1
-    assert timelines[0].add("k", 100, 100)[:2] == [100, 99]
+    assert timeline.add("k", 100, 100)[:2] == [100, 99]
 
 
 FAULTS = {
