@@ -1,0 +1,140 @@
+"""``manage.py rebuild_timelines``: rebuild declared timelines from the database.
+
+Timelines are derived data: this repairs any of them (after a store outage, a
+``QuerySet.update()``, ``loaddata``) by walking each model in primary-key order, a
+batch at a time (memory is bounded by ``--batch-size``), and writing each key once
+per batch. Adds of unchanged items are skipped, so running it twice, or again after
+an interruption, is safe.
+"""
+
+import time
+
+from django.apps import apps
+from django.core.management.base import BaseCommand, CommandError
+
+from ... import fanout
+from ...clock import default_clock
+from ...declarations import TimelineMixin
+from ...handler import timelines
+
+BAR_WIDTH = 30
+
+
+class Command(BaseCommand):
+    help = "Rebuild the timelines declared by TimelineFields from the database."
+
+    def add_arguments(self, parser):
+        parser.add_argument("models", nargs="*", metavar="app_label.Model", help="Models to rebuild (default: all).")
+        parser.add_argument("--timeline", metavar="NAME", help="Rebuild only the fields of this TIMAK_TIMELINES alias.")
+        parser.add_argument("--batch-size", type=int, default=500, help="Rows read and written per batch (default 500).")
+        parser.add_argument("--clear", action="store_true", help="Empty each affected key before its first write.")
+        parser.add_argument("--dry-run", action="store_true", help="Compute the items and keys; write nothing.")
+
+    def handle(self, *, models, timeline, batch_size, clear, dry_run, verbosity, **options):
+        if batch_size < 1:
+            raise CommandError("--batch-size must be at least 1")
+        if timeline is not None and timeline not in timelines:
+            raise CommandError(f"--timeline {timeline!r} is not an alias of TIMAK_TIMELINES")
+        plan = self.plan(models, timeline)
+        self.verbosity, self.progress = verbosity, verbosity >= 1 and self.stdout.isatty()
+        self.workers = fanout.fanout_settings()["WORKERS"]
+        self.cleared, self.keys = set(), set()
+        started = time.monotonic()
+        rows = items = failed = batches = 0
+        for model, fields in plan:
+            counts = self.rebuild(model, fields, batch_size, clear, dry_run)
+            rows, items, failed, batches = (a + b for a, b in zip((rows, items, failed, batches), counts))
+        elapsed = time.monotonic() - started
+        if verbosity >= 1:
+            verb = "Would write" if dry_run else "Wrote"
+            cleared = f", {'would clear' if dry_run else 'cleared'} {len(self.cleared)} keys" if clear else ""
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"{verb} {items} items from {rows} rows of {len(plan)} model(s) to {len(self.keys)} keys"
+                    f" in {batches} batches{cleared} ({elapsed:.1f}s)."
+                )
+            )
+        if failed:
+            raise CommandError(f"{failed} key writes failed (see the errors above); run the command again to retry them.")
+
+    def plan(self, labels, alias):
+        """Return ``[(model, fields)]`` to rebuild; name what is wrong in a CommandError."""
+        if labels:
+            try:
+                models = [apps.get_model(label) for label in labels]
+            except (LookupError, ValueError) as e:
+                raise CommandError(f"{e} (models are named app_label.Model)") from e
+        else:
+            models = [m for m in apps.get_models() if issubclass(m, TimelineMixin) and not m._meta.proxy]
+        plan = []
+        for model in models:
+            declared = model.timeline_fields() if issubclass(model, TimelineMixin) else ()
+            if labels and not declared:
+                raise CommandError(f"{model._meta.label} declares no TimelineField")
+            fields = [f for f in declared if alias is None or f.timeline == alias]
+            if fields:
+                plan.append((model, fields))
+        if not plan:
+            raise CommandError("no TimelineField matches" + (f" --timeline {alias!r}" if alias else ""))
+        return plan
+
+    def rebuild(self, model, fields, batch_size, clear, dry_run):
+        """Walk one model in pk batches; return (rows, items, failed writes, batches)."""
+        queryset = model._base_manager.order_by("pk")
+        total = queryset.count() if self.progress else None
+        rows = items = failed = batches = 0
+        last_pk = None
+        started = time.monotonic()
+        while True:
+            page = queryset if last_pk is None else queryset.filter(pk__gt=last_pk)
+            batch = list(page[:batch_size])
+            if not batch:
+                break
+            last_pk = batch[-1].pk
+            operations = self.operations(batch, fields)
+            failed += self.write(model, operations, clear, dry_run)
+            rows, items, batches = rows + len(batch), items + len(operations), batches + 1
+            if self.progress:
+                self.draw(model, rows, total, started)
+        if self.progress:
+            self.stdout.write("")
+        if self.verbosity >= 2:
+            self.stdout.write(f"{model._meta.label}: {rows} rows, {items} items")
+        return rows, items, failed, batches
+
+    def operations(self, batch, fields):
+        """Return the adds of one batch, all at one clock: one write per key."""
+        modified = default_clock.now()
+        found = []
+        for row in batch:
+            for field in fields:
+                keys = field.keys(row)
+                if keys:
+                    item_id, score, data = field.item(row)
+                    found.extend(fanout.Operation(field.timeline, k, fanout.ADD, item_id, score, data, modified) for k in keys)
+        return found
+
+    def write(self, model, operations, clear, dry_run):
+        """Clear keys seen for the first time (with --clear), then apply; return failed writes."""
+        keys = {(op.timeline, op.key) for op in operations}
+        fresh = keys - self.keys
+        self.keys |= keys
+        if clear:
+            self.cleared |= fresh
+            if not dry_run:
+                for alias, key in sorted(fresh):
+                    timelines[alias].clear(key)
+        if dry_run:
+            return 0
+        failures = fanout.apply_operations(operations, self.workers)
+        for ops, error in failures:
+            self.stderr.write(self.style.ERROR(f"{ops[0].timeline}:{ops[0].key}: {error}"))
+        return len(failures)
+
+    def draw(self, model, done, total, started):
+        """Redraw the progress line in place (only on a terminal)."""
+        rate = done / max(time.monotonic() - started, 1e-9)
+        filled = BAR_WIDTH * done // total if total else BAR_WIDTH
+        bar = "#" * filled + "." * (BAR_WIDTH - filled)
+        self.stdout.write(f"\r{model._meta.label} [{bar}] {done}/{total} rows {rate:,.0f} rows/s", ending="")
+        self.stdout.flush()
