@@ -133,7 +133,7 @@ class Timeline:
         self.margin = margin
         self.capacity = max_items + margin
         self.max_tombstones = max_tombstones if max_tombstones is not None else max(16, self.capacity // 10)
-        self.max_value_bytes = max_value_bytes
+        self.max_value_bytes = max_value_bytes if max_value_bytes is not None else backend.max_value_bytes
         self.max_attempts = max_attempts
         self.clock = clock or default_clock
 

@@ -243,3 +243,12 @@ def test_apply_merges_changes_with_their_own_clocks_in_one_write():
     with pytest.raises(InvalidScore):
         tl.apply("k", [Entry("c", "x", 5)])
     assert backend.read("k").token == token
+
+
+def test_the_store_s_value_limit_applies_unless_the_timeline_sets_its_own():
+    backend = MemoryBackend()
+    backend.max_value_bytes = 100
+    assert Timeline(backend).max_value_bytes == 100
+    assert Timeline(backend, max_value_bytes=5000).max_value_bytes == 5000
+    with pytest.raises(ValueTooLarge):
+        Timeline(backend).add("k", 1, 1, obj_data="x" * 200)

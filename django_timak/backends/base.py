@@ -36,6 +36,10 @@ class BaseBackend:
     #: WriteConflict.
     keeps_siblings = False
 
+    #: The largest value the store should be asked to keep, or None; a Timeline
+    #: without its own MAX_VALUE_BYTES refuses larger values before writing.
+    max_value_bytes = None
+
     def read(self, key: str) -> Versioned:
         """Return every value stored under ``key`` with the token to write back."""
         raise NotImplementedError("subclasses of BaseBackend must provide read()")
