@@ -110,8 +110,7 @@ def merge_siblings(count, config):
 
     def floor():
         for _ in range(batch):
-            for value in values:
-                codecs.decode(value)
+            [codecs.decode(value) for value in values]
             codecs.encode(merged)
 
     spent, least = compare(subject, floor, config.runs)
