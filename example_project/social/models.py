@@ -1,0 +1,101 @@
+"""Users who post and follow: the timelines are declared on ``Post`` and kept by django-timak.
+
+``user:<id>:posts`` holds a user's own posts; ``user:<id>:home`` the posts of the user
+and of everyone they follow, written once per follower when a post is saved (fan-out
+on write), so reading a home page is one fetch by key.
+"""
+
+from functools import partial
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models, transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.utils import timezone
+
+from django_timak import TimelineField, TimelineMixin, timelines
+
+PROFILE_KEY = "user:{}:posts"
+HOME_KEY = "user:{}:home"
+#: How many of a followee's recent posts a new follower's home timeline receives.
+BACKFILL = 50
+
+
+class User(AbstractUser):
+    bio = models.CharField(max_length=160, blank=True)
+
+    def follower_ids(self) -> list[int]:
+        return Follow.follower_ids(self.pk)
+
+    def followee_ids(self) -> list[int]:
+        return list(Follow.objects.filter(follower=self).values_list("followee_id", flat=True))
+
+    def profile_key(self) -> str:
+        return PROFILE_KEY.format(self.pk)
+
+    def home_key(self) -> str:
+        return HOME_KEY.format(self.pk)
+
+
+def home_recipients(post) -> list[int]:
+    """Return whose home timelines a post goes to: its author's and every follower's."""
+    return [post.author_id, *Follow.follower_ids(post.author_id)]
+
+
+class Post(TimelineMixin, models.Model):
+    author = models.ForeignKey(User, on_delete=models.CASCADE, related_name="posts")
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+    body = models.TextField(max_length=280)
+
+    profile_timeline = TimelineField("user:{author_id}:posts", score="created")
+    home_timeline = TimelineField("user:{recipient}:home", score="created", recipients=home_recipients)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self):
+        return f"{self.author}: {self.body[:40]}"
+
+    @classmethod
+    def get_timeline_queryset(cls):
+        return cls.objects.select_related("author")
+
+
+class Follow(models.Model):
+    follower = models.ForeignKey(User, on_delete=models.CASCADE, related_name="following")
+    followee = models.ForeignKey(User, on_delete=models.CASCADE, related_name="followers")
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["follower", "followee"], name="follow_once"),
+            models.CheckConstraint(condition=~models.Q(follower=models.F("followee")), name="follow_not_self"),
+        ]
+
+    def __str__(self):
+        return f"{self.follower} follows {self.followee}"
+
+    @classmethod
+    def follower_ids(cls, user_id) -> list[int]:
+        return list(cls.objects.filter(followee_id=user_id).values_list("follower_id", flat=True))
+
+
+@receiver(post_save, sender=Follow, dispatch_uid="social.follow_backfill")
+def backfill(sender, instance, created, **kwargs):
+    """A new follower sees the followee's recent posts at once."""
+    if created:
+        copy = partial(
+            timelines["default"].copy_items, PROFILE_KEY.format(instance.followee_id),
+            HOME_KEY.format(instance.follower_id), limit=BACKFILL,
+        )
+        transaction.on_commit(copy, robust=True)
+
+
+@receiver(post_delete, sender=Follow, dispatch_uid="social.follow_remove")
+def unfollow(sender, instance, **kwargs):
+    """An unfollow takes the followee's posts out of the follower's home timeline."""
+    remove = partial(
+        timelines["default"].remove_items, PROFILE_KEY.format(instance.followee_id),
+        HOME_KEY.format(instance.follower_id),
+    )
+    transaction.on_commit(remove, robust=True)

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.HomeView.as_view(), name="home"),
+    path("posts/new/", views.create_post, name="create_post"),
+    path("posts/<int:pk>/edit/", views.edit_post, name="edit_post"),
+    path("posts/<int:pk>/delete/", views.delete_post, name="delete_post"),
+    path("@<str:username>/", views.ProfileView.as_view(), name="profile"),
+    path("@<str:username>/follow/", views.follow, name="follow"),
+    path("@<str:username>/unfollow/", views.unfollow, name="unfollow"),
+]

@@ -1,0 +1,141 @@
+"""The demo's pages: home and profile timelines (``TimelineView``), posting and following."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.views import LoginView
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import cached_property
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from django_timak.views import TimelineView
+
+from .demodata import DEMO_ACCOUNTS, PASSWORD
+from .forms import PostForm
+from .models import Follow, Post, User
+from .stored import backend_name, stored_keys
+
+
+def back(request, default="home"):
+    """Redirect to the page the form came from (``next``), if it is on this site."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return redirect(target)
+    return redirect(default)
+
+
+def suggestions(user, count=5):
+    """Return the most followed users that ``user`` does not follow yet."""
+    return (
+        User.objects.exclude(pk=user.pk)
+        .exclude(followers__follower=user)
+        .annotate(follower_count=Count("followers"))
+        .order_by("-follower_count", "username")[:count]
+    )
+
+
+class SignInView(LoginView):
+    """Django's login, with one-click buttons for the seeded demo accounts."""
+
+    def get_context_data(self, **kwargs):
+        found = set(User.objects.filter(username__in=DEMO_ACCOUNTS).values_list("username", flat=True))
+        accounts = [name for name in DEMO_ACCOUNTS if name in found]
+        return super().get_context_data(demo_accounts=accounts, demo_password=PASSWORD, **kwargs)
+
+
+class HomeView(LoginRequiredMixin, TimelineView):
+    """The signed-in user's home timeline: their posts and those of everyone they follow."""
+
+    template_name = "social/home.html"
+
+    def get_timeline_key(self):
+        return self.request.user.home_key()
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        return super().get_context_data(
+            form=PostForm(),
+            stored=stored_keys(user),
+            backend=backend_name(),
+            follower_count=Follow.objects.filter(followee=user).count(),
+            suggestions=suggestions(user),
+            **kwargs,
+        )
+
+
+class ProfileView(TimelineView):
+    """One user's own posts, with follow and unfollow."""
+
+    template_name = "social/profile.html"
+
+    @cached_property
+    def profile(self):
+        return get_object_or_404(User, username=self.kwargs["username"])
+
+    def get_timeline_key(self):
+        return self.profile.profile_key()
+
+    def get_context_data(self, **kwargs):
+        viewer = self.request.user
+        profile = self.profile
+        return super().get_context_data(
+            profile=profile,
+            is_following=viewer.is_authenticated and Follow.objects.filter(follower=viewer, followee=profile).exists(),
+            post_count=Post.objects.filter(author=profile).count(),
+            follower_count=Follow.objects.filter(followee=profile).count(),
+            following_count=Follow.objects.filter(follower=profile).count(),
+            **kwargs,
+        )
+
+
+@login_required
+@require_POST
+def create_post(request):
+    form = PostForm(request.POST)
+    if form.is_valid():
+        form.instance.author = request.user
+        form.save()
+        messages.success(request, "Posted: it is on your followers' home timelines.")
+    else:
+        messages.error(request, " ".join(form.errors.get("body", ["The post is invalid."])))
+    return redirect("home")
+
+
+@login_required
+def edit_post(request, pk):
+    post = get_object_or_404(Post, pk=pk, author=request.user)
+    form = PostForm(request.POST or None, instance=post)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Post updated everywhere it appears.")
+        return back(request)
+    return render(request, "social/edit_post.html", {"form": form, "post": post})
+
+
+@login_required
+@require_POST
+def delete_post(request, pk):
+    get_object_or_404(Post, pk=pk, author=request.user).delete()
+    messages.success(request, "Post deleted from every timeline it was in.")
+    return back(request)
+
+
+@login_required
+@require_POST
+def follow(request, username):
+    followee = get_object_or_404(User, username=username)
+    if followee != request.user:
+        Follow.objects.get_or_create(follower=request.user, followee=followee)
+        messages.success(request, f"You follow {followee.username}: their recent posts are on your home timeline.")
+    return back(request)
+
+
+@login_required
+@require_POST
+def unfollow(request, username):
+    followee = get_object_or_404(User, username=username)
+    Follow.objects.filter(follower=request.user, followee=followee).delete()
+    messages.success(request, f"You unfollowed {followee.username}: their posts left your home timeline.")
+    return back(request)
