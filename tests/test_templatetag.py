@@ -12,6 +12,8 @@ from django_timak.templatetags.timak import TimelineItems, item_template_names
 from tests.models import Photo, Post
 from tests.social import clear_memory, make_users, ref  # noqa: F401 (fixture)
 
+pytestmark = pytest.mark.usefixtures("clear_memory")
+
 PAGE = """{% load timak %}{% timeline key limit=limit cursor=cursor as items %}{% for item in items %}{% timeline_item item %}
 {% endfor %}next={{ items.has_next }}"""
 
@@ -21,8 +23,8 @@ def render(source, **context):
 
 
 @pytest.fixture
-def profile(db, django_capture_on_commit_callbacks, clear_memory):
-    """alice's profile: 30 posts and 10 photos, interleaved, newest last created."""
+def profile(db, django_capture_on_commit_callbacks):
+    """alice's profile key and its rows, newest first: 30 posts and 10 photos, interleaved."""
     (alice,) = make_users("alice")
     start = timezone.now() - timedelta(days=1)
     rows = []
