@@ -111,7 +111,8 @@ def edit_post(request, pk):
         form.save()
         messages.success(request, "Post updated everywhere it appears.")
         return back(request)
-    return render(request, "social/edit_post.html", {"form": form, "post": post})
+    next_url = request.POST.get("next") or request.GET.get("next", "")
+    return render(request, "social/edit_post.html", {"form": form, "post": post, "next": next_url})
 
 
 @login_required

@@ -1,0 +1,205 @@
+"""Smoke tests of the demo through Django's test client: ``python manage.py test social``.
+
+Fan-out runs after commit, and a TestCase never commits: ``fanned_out()`` runs the
+commit callbacks of the requests it wraps, as a real commit would.
+"""
+
+import statistics
+from collections import Counter
+from datetime import timedelta
+
+from django.contrib.auth.hashers import make_password
+from django.core.management import call_command
+from django.test import SimpleTestCase, TestCase
+from django.urls import reverse
+from django.utils import timezone
+
+from django_timak import timelines
+
+from .demodata import PASSWORD, followees
+from .models import Follow, Post, User
+
+
+def refs(key):
+    """Return the post pks a timeline shows, newest first."""
+    return [int(entry.id.rpartition(":")[2]) for entry in timelines["default"].get(key, raw=True)]
+
+
+class DemoTestCase(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        password = make_password(PASSWORD)
+        cls.alice, cls.bob, cls.carol = (User.objects.create(username=n, password=password) for n in ("alice", "bob", "carol"))
+
+    def fanned_out(self):
+        return self.captureOnCommitCallbacks(execute=True)
+
+    def sign_in(self, user):
+        self.client.force_login(user)
+
+    def follow(self, follower, followee):
+        with self.fanned_out():
+            Follow.objects.create(follower=follower, followee=followee)
+
+    def post(self, author, body):
+        self.sign_in(author)
+        with self.fanned_out():
+            self.client.post(reverse("create_post"), {"body": body})
+        return Post.objects.get(author=author, body=body)
+
+
+class SignInTests(DemoTestCase):
+    def test_home_asks_to_sign_in(self):
+        response = self.client.get(reverse("home"))
+        self.assertRedirects(response, f"{reverse('login')}?next=/")
+
+    def test_sign_in_page_offers_the_demo_accounts_that_exist(self):
+        response = self.client.get(reverse("login"))
+        self.assertEqual(response.context["demo_accounts"], ["alice", "bob", "carol"])
+
+    def test_demo_password_signs_in(self):
+        response = self.client.post(reverse("login"), {"username": "bob", "password": PASSWORD})
+        self.assertRedirects(response, reverse("home"))
+
+
+class TimelineTests(DemoTestCase):
+    def test_a_post_reaches_the_author_and_every_follower(self):
+        self.follow(self.bob, self.alice)
+        post = self.post(self.alice, "Hello, followers")
+        for user in (self.alice, self.bob):
+            self.sign_in(user)
+            self.assertContains(self.client.get(reverse("home")), "Hello, followers")
+        self.assertEqual(refs(self.carol.home_key()), [])
+        self.assertEqual(refs(self.alice.profile_key()), [post.pk])
+
+    def test_editing_a_post_shows_everywhere(self):
+        self.follow(self.bob, self.alice)
+        post = self.post(self.alice, "Frist post")
+        form = self.client.get(reverse("edit_post", args=[post.pk]), {"next": "/"})
+        self.assertContains(form, "Frist post")
+        with self.fanned_out():
+            response = self.client.post(reverse("edit_post", args=[post.pk]), {"body": "First post", "next": "/"})
+        self.assertRedirects(response, "/")
+        self.sign_in(self.bob)
+        home = self.client.get(reverse("home"))
+        self.assertContains(home, "First post")
+        self.assertNotContains(home, "Frist post")
+
+    def test_deleting_a_post_removes_it_from_every_timeline(self):
+        self.follow(self.bob, self.alice)
+        post = self.post(self.alice, "Soon gone")
+        with self.fanned_out():
+            self.client.post(reverse("delete_post", args=[post.pk]))
+        for key in (self.alice.home_key(), self.alice.profile_key(), self.bob.home_key()):
+            self.assertEqual(refs(key), [], key)
+
+    def test_only_the_author_can_delete(self):
+        post = self.post(self.alice, "Mine")
+        self.sign_in(self.bob)
+        self.assertEqual(self.client.post(reverse("delete_post", args=[post.pk])).status_code, 404)
+        self.assertTrue(Post.objects.filter(pk=post.pk).exists())
+
+    def test_following_backfills_and_unfollowing_removes(self):
+        post = self.post(self.alice, "Posted before the follow")
+        self.sign_in(self.bob)
+        with self.fanned_out():
+            self.client.post(reverse("follow", args=["alice"]))
+        self.assertEqual(refs(self.bob.home_key()), [post.pk])
+        with self.fanned_out():
+            self.client.post(reverse("unfollow", args=["alice"]))
+        self.assertEqual(refs(self.bob.home_key()), [])
+
+    def test_profile_shows_own_posts_and_the_follow_button(self):
+        self.post(self.alice, "On my profile")
+        self.sign_in(self.bob)
+        response = self.client.get(reverse("profile", args=["alice"]))
+        self.assertContains(response, "On my profile")
+        self.assertContains(response, reverse("follow", args=["alice"]))
+        self.assertEqual(self.client.get(reverse("profile", args=["nobody"])).status_code, 404)
+
+
+class PaginationTests(DemoTestCase):
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        start = timezone.now() - timedelta(days=1)
+        with cls.captureOnCommitCallbacks(execute=True):
+            cls.posts = [
+                Post.objects.create(author=cls.alice, body=f"Post {i}", created=start + timedelta(minutes=i))
+                for i in range(45)
+            ]
+
+    def test_older_posts_walks_the_timeline_to_the_end(self):
+        self.sign_in(self.alice)
+        seen, url = [], reverse("home")
+        while url:
+            response = self.client.get(url)
+            seen += [post.pk for post in response.context["object_list"]]
+            url = response.context["next_url"]
+        self.assertEqual(seen, [post.pk for post in reversed(self.posts)])
+
+    def test_the_older_posts_link_is_a_plain_link(self):
+        self.sign_in(self.alice)
+        response = self.client.get(reverse("home"))
+        self.assertContains(response, f'<a class="older" rel="next" href="{response.context["next_url"]}">', html=False)
+
+    def test_json_pages(self):
+        self.sign_in(self.alice)
+        page = self.client.get(reverse("profile", args=["alice"]), {"format": "json"}).json()
+        self.assertEqual(len(page["items"]), 20)
+        self.assertEqual(page["items"][0]["id"], f"social.post:{self.posts[-1].pk}")
+
+    def test_a_bad_cursor_is_a_bad_request(self):
+        self.sign_in(self.alice)
+        self.assertEqual(self.client.get(reverse("home"), {"cursor": "not-a-cursor"}).status_code, 400)
+
+
+class StoredPanelTests(DemoTestCase):
+    def test_the_panel_shows_the_keys_and_what_they_hold(self):
+        post = self.post(self.alice, "Counted")
+        self.post(self.alice, "Also counted")
+        with self.fanned_out():
+            post.delete()
+        panel = {stored.key: stored for stored in self.client.get(reverse("home")).context["stored"]}
+        self.assertEqual(set(panel), {"user:%d:home" % self.alice.pk, "user:%d:posts" % self.alice.pk})
+        profile = panel[self.alice.profile_key()]
+        self.assertEqual((profile.items, profile.tombstones, profile.siblings), (1, 1, 1))
+        self.assertGreater(profile.size, 0)
+
+
+class SeedDemoTests(TestCase):
+    def seed(self):
+        with self.captureOnCommitCallbacks(execute=True):
+            call_command("seed_demo", users=12, posts=80, verbosity=0)
+
+    def test_timelines_fill_by_fan_out_and_a_second_run_changes_nothing(self):
+        self.seed()
+        counts = (User.objects.count(), Follow.objects.count(), Post.objects.count())
+        alice = User.objects.get(username="alice")
+        authors = [alice.pk, *alice.followee_ids()]
+        expected = list(Post.objects.filter(author__in=authors).order_by("-created").values_list("pk", flat=True))
+        self.assertEqual(refs(alice.home_key()), expected)
+        self.seed()
+        self.assertEqual((User.objects.count(), Follow.objects.count(), Post.objects.count()), counts)
+        self.assertEqual(counts[0], 12)
+        self.assertEqual(counts[2], 80)
+
+
+
+class DemoDataTests(SimpleTestCase):
+    def test_a_few_users_are_followed_by_most(self):
+        users = 300
+        followers = Counter(followee for i in range(users) for followee in followees(i, users))
+        counts = sorted((followers[i] for i in range(users)), reverse=True)
+        self.assertGreater(counts[0], 0.9 * users)
+        self.assertLess(statistics.median(counts), 0.1 * users)
+
+
+class AdminTests(DemoTestCase):
+    def test_admin_lists_users_posts_and_follows(self):
+        admin = User.objects.create_superuser("admin", password=PASSWORD)
+        self.post(self.alice, "In the admin")
+        self.follow(self.bob, self.alice)
+        self.client.force_login(admin)
+        for model in ("user", "post", "follow"):
+            self.assertEqual(self.client.get(reverse(f"admin:social_{model}_changelist")).status_code, 200, model)

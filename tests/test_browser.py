@@ -1,0 +1,183 @@
+"""End-to-end: the example project in a real headless Chromium, driven by Playwright.
+
+The browser is Debian's ``chromium`` (Playwright's own browser downloads are not
+possible here); the fixture installs the package when it is missing and it can, and
+skips, saying why, only where it cannot. The site runs as ``make demo`` runs it:
+migrated and seeded by its management commands, served by ``runserver`` on a free
+loopback port, on a database of its own.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from tests.test_example_project import MANAGE, ROOT, example_env
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = ROOT / "artifacts"
+#: Enough posts that a followed user's home timeline has several pages.
+SEED = ["--users", "20", "--posts", "240"]
+
+
+def install_chromium() -> None:
+    """Install Debian's chromium package, or skip when this machine cannot."""
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        pytest.skip(f"{CHROMIUM} is missing and installing it needs apt-get as root: run `apt-get install chromium`")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
+        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+        if result.returncode:
+            pytest.fail(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        install_chromium()
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def manage(env, *args):
+    result = subprocess.run([sys.executable, str(MANAGE), *args], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+
+
+def wait_for(url: str, server: subprocess.Popen, log: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"runserver exited with {server.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"runserver did not answer {url} within {timeout}s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """Return the base URL of the seeded demo, served on a free loopback port."""
+    workdir = tmp_path_factory.mktemp("demo")
+    env = example_env(TIMAK_DEMO_DB=str(workdir / "db.sqlite3"))
+    manage(env, "migrate", "--noinput", "-v", "0")
+    manage(env, "seed_demo", *SEED, "-v", "0")
+    url = f"http://127.0.0.1:{free_port()}"
+    log = workdir / "runserver.log"
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [sys.executable, str(MANAGE), "runserver", "--noreload", url.removeprefix("http://")],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for(f"{url}/login/", server, log)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def sign_in(browser, site, username, **options):
+    """Return a page signed in as ``username`` through the sign-in page's demo buttons."""
+    page = browser.new_context(viewport={"width": 1200, "height": 900}, **options).new_page()
+    page.goto(f"{site}/login/")
+    page.get_by_role("button", name=username, exact=True).click()
+    expect(page.get_by_role("heading", name="Home")).to_be_visible()
+    return page
+
+
+def post(page, site, body):
+    page.goto(f"{site}/")
+    page.get_by_placeholder("What's happening?").fill(body)
+    page.get_by_role("button", name="Post", exact=True).click()
+    expect(page.locator(".timeline .post").first).to_contain_text(body)
+
+
+def set_following(page, site, username, follow: bool):
+    page.goto(f"{site}/@{username}/")
+    wanted, other = ("Unfollow", "Follow") if follow else ("Follow", "Unfollow")
+    if page.get_by_role("button", name=other, exact=True).is_visible():
+        page.get_by_role("button", name=other, exact=True).click()
+    expect(page.get_by_role("button", name=wanted, exact=True)).to_be_visible()
+
+
+def test_post_reaches_a_follower_then_pages_edits_deletes_and_unfollows(browser, site):
+    token = uuid.uuid4().hex[:8]
+    first, second = f"First post {token}", f"Second post {token}"
+    carol = sign_in(browser, site, "carol")
+    bob = sign_in(browser, site, "bob")
+    set_following(carol, site, "bob", follow=True)
+
+    post(bob, site, first)
+    post(bob, site, second)
+
+    # Fan-out: both posts are at the top of the follower's home timeline, newest first.
+    carol.goto(f"{site}/")
+    posts = carol.locator(".timeline > .post")
+    expect(posts.nth(0)).to_contain_text(second)
+    expect(posts.nth(1)).to_contain_text(first)
+    ARTIFACTS.mkdir(exist_ok=True)
+    carol.screenshot(path=str(ARTIFACTS / "home-timeline.png"))
+
+    # Older posts load in place: the same page grows by a page of older posts.
+    expect(posts).to_have_count(20)
+    carol.get_by_role("link", name="Older posts").click()
+    expect(posts).to_have_count(40)
+    assert carol.url == f"{site}/"
+
+    # An edit shows on every timeline; a delete leaves none.
+    bob.goto(f"{site}/")
+    bob.locator(".post", has_text=second).get_by_role("link", name="Edit").click()
+    bob.locator("textarea").fill(f"{second}, edited")
+    bob.get_by_role("button", name="Save").click()
+    bob.locator(".post", has_text=first).get_by_role("button", name="Delete").click()
+    expect(bob.locator(".post", has_text=first)).to_have_count(0)
+    carol.goto(f"{site}/")
+    expect(posts.nth(0)).to_contain_text(f"{second}, edited")
+    expect(carol.locator(".post", has_text=first)).to_have_count(0)
+
+    # Unfollowing takes the followee's posts out of the home timeline.
+    set_following(carol, site, "bob", follow=False)
+    carol.goto(f"{site}/")
+    expect(carol.locator(".post", has_text=second)).to_have_count(0)
+    expect(carol.locator(".post .handle", has_text="@bob")).to_have_count(0)
+
+
+def test_older_posts_is_a_link_without_javascript(browser, site):
+    page = sign_in(browser, site, "alice", java_script_enabled=False)
+    newest = page.locator(".timeline > .post").first.get_attribute("id")
+    page.get_by_role("link", name="Older posts").click()
+    expect(page).to_have_url(f"{site}/?cursor=" + page.url.partition("cursor=")[2])
+    assert "cursor=" in page.url
+    expect(page.locator(".timeline > .post")).to_have_count(20)
+    expect(page.locator(f"#{newest}")).to_have_count(0)
