@@ -9,6 +9,7 @@ The body is compact JSON: ``[live, tombstones]``, each entry a list
 """
 
 import json
+import threading
 import zlib
 
 from .entries import Entry
@@ -22,7 +23,11 @@ _loads = json.loads
 
 
 class _Zstd:
-    """zstandard, imported on first use so that it stays an optional extra."""
+    """zstandard, imported on first use so that it stays an optional extra.
+
+    Its compressor and decompressor objects are not thread-safe (sharing them across
+    fan-out threads crashes the process), so each thread gets its own pair.
+    """
 
     def __init__(self):
         try:
@@ -31,8 +36,20 @@ class _Zstd:
             raise CorruptValue(
                 "this value is zstd-compressed: install django-timak[zstd] to read it"
             ) from e
-        self.compress = zstandard.ZstdCompressor(level=3).compress
-        self.decompress = zstandard.ZstdDecompressor().decompress
+        self._zstandard = zstandard
+        self._local = threading.local()
+
+    def _pair(self):
+        pair = getattr(self._local, "pair", None)
+        if pair is None:
+            pair = self._local.pair = (self._zstandard.ZstdCompressor(level=3), self._zstandard.ZstdDecompressor())
+        return pair
+
+    def compress(self, data):
+        return self._pair()[0].compress(data)
+
+    def decompress(self, data):
+        return self._pair()[1].decompress(data)
 
 
 class _Zlib:
