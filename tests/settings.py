@@ -57,6 +57,8 @@ def postgres_from_url(url):
         "PASSWORD": unquote(parts.password or ""),
         "HOST": parts.hostname or "",
         "PORT": str(parts.port or ""),
+        # One test database per run, so concurrent runs on one server never collide.
+        "TEST": {"NAME": f"test_{unquote(parts.path.lstrip('/')) or 'timak'}_{os.getpid()}"},
     }
 
 
