@@ -28,5 +28,8 @@ demo: $(INSTALLED)
 	$(BIN)/python example_project/manage.py migrate --noinput
 	$(BIN)/python example_project/manage.py runserver 127.0.0.1:8000
 
+bench: $(INSTALLED)
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .venv-django6 build dist *.egg-info

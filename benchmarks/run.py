@@ -25,21 +25,22 @@ class Config:
     batch: int
     followers: int
     followed_items: int
+    fanout_runs: int
     posts: tuple[int, ...]
     rebuild_posts: tuple[int, ...]
 
 
-FULL = Config("full", runs=15, batch=20, followers=10_000, followed_items=500,
+FULL = Config("full", runs=15, batch=20, followers=10_000, followed_items=500, fanout_runs=3,
               posts=(1_000, 10_000, 100_000), rebuild_posts=(10_000, 100_000))
-QUICK = Config("quick", runs=5, batch=5, followers=200, followed_items=500,
-               posts=(100, 1_000, 10_000), rebuild_posts=(1_000, 10_000))
+QUICK = Config("quick", runs=5, batch=5, followers=200, followed_items=500, fanout_runs=3,
+               posts=(1_000, 3_000, 10_000), rebuild_posts=(1_000, 3_000))
 
 
 def cases():
     """Return the case modules in table order (imported once Django is set up)."""
-    from .cases import core, size
+    from .cases import core, fanout, reads, rebuild, size
 
-    return [core, size]
+    return [core, size, fanout, reads, rebuild]
 
 
 def parse(argv):
@@ -57,14 +58,17 @@ def main(argv=None):
     import django
 
     django.setup()
+    from .databases import fresh_databases
+
     started = time.perf_counter()
     rows = []
-    for case in cases():
-        name = case.__name__.rsplit(".", 1)[-1]
-        if args.only and name not in args.only:
-            continue
-        print(f"running {name}...", file=sys.stderr, flush=True)
-        rows += case.run(config)
+    with fresh_databases():
+        for case in cases():
+            name = case.__name__.rsplit(".", 1)[-1]
+            if args.only and name not in args.only:
+                continue
+            print(f"running {name}...", file=sys.stderr, flush=True)
+            rows += case.run(config)
     seconds = time.perf_counter() - started
     print(table(rows))
     args.output.parent.mkdir(parents=True, exist_ok=True)

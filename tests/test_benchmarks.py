@@ -1,0 +1,56 @@
+"""The benchmarks' smoke test: ``--quick`` runs every case and reports sane figures.
+
+No timing is asserted (the machine is shared): only that each case produced its
+rows, with positive medians, spreads around them, and ratios where floors exist.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = {"1 add": 3, "2 page(20)": 3, "3 merge": 4, "4 bytes/item": 3, "4 MAX_ITEMS < 100 KB": 3,
+         "5 fan-out": 5, "6 home page": 3, "7 rebuild": 2, "7 rebuild peak": 2}
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    output = tmp_path_factory.mktemp("bench") / "quick.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--output", str(output)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout, json.loads(output.read_text())
+
+
+def test_every_case_has_its_rows(quick_run):
+    table, document = quick_run
+    counts = {}
+    for row in document["rows"]:
+        counts[row["case"]] = counts.get(row["case"], 0) + 1
+    expected = dict(CASES)
+    if any("postgresql" in row["variant"] for row in document["rows"]):
+        expected["5 fan-out"] += 2
+    assert counts == expected
+    for case in CASES:
+        assert case in table
+
+
+def test_figures_are_sane(quick_run):
+    _, document = quick_run
+    assert document["mode"] == "quick"
+    for row in document["rows"]:
+        value = row["value"]
+        assert value["low"] <= value["median"] <= value["high"], row
+        assert value["median"] > 0, row
+        if row["floor"] is not None:
+            assert row["floor"] > 0 and row["ratio"] > 0, row
+        if row["target"]:
+            assert row["met"] in (True, False), row
