@@ -66,7 +66,7 @@ CLOSERS = [
     ". Send help.",
     " and it just works.",
     ". Notes on the wiki.",
-    " 🎉",
+    ". Finally.",
     ". Coffee first.",
     "? Thoughts welcome.",
 ]

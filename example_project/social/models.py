@@ -24,12 +24,6 @@ BACKFILL = 50
 class User(AbstractUser):
     bio = models.CharField(max_length=160, blank=True)
 
-    def follower_ids(self) -> list[int]:
-        return Follow.follower_ids(self.pk)
-
-    def followee_ids(self) -> list[int]:
-        return list(Follow.objects.filter(follower=self).values_list("followee_id", flat=True))
-
     def profile_key(self) -> str:
         return PROFILE_KEY.format(self.pk)
 

@@ -72,6 +72,14 @@ class TimelineTests(DemoTestCase):
         self.assertEqual(refs(self.carol.home_key()), [])
         self.assertEqual(refs(self.alice.profile_key()), [post.pk])
 
+    def test_posting_says_how_many_home_timelines_it_reached(self):
+        self.follow(self.bob, self.alice)
+        self.follow(self.carol, self.alice)
+        self.sign_in(self.alice)
+        with self.fanned_out():
+            response = self.client.post(reverse("create_post"), {"body": "Counted homes"}, follow=True)
+        self.assertContains(response, "Posted to your profile timeline and 3 home timelines.")
+
     def test_editing_a_post_shows_everywhere(self):
         self.follow(self.bob, self.alice)
         post = self.post(self.alice, "Frist post")
@@ -148,6 +156,7 @@ class PaginationTests(DemoTestCase):
         page = self.client.get(reverse("profile", args=["alice"]), {"format": "json"}).json()
         self.assertEqual(len(page["items"]), 20)
         self.assertEqual(page["items"][0]["id"], f"social.post:{self.posts[-1].pk}")
+        self.assertEqual((page["items"][0]["author"], page["items"][0]["body"]), ("alice", "Post 44"))
 
     def test_a_bad_cursor_is_a_bad_request(self):
         self.sign_in(self.alice)
@@ -176,7 +185,7 @@ class SeedDemoTests(TestCase):
         self.seed()
         counts = (User.objects.count(), Follow.objects.count(), Post.objects.count())
         alice = User.objects.get(username="alice")
-        authors = [alice.pk, *alice.followee_ids()]
+        authors = [alice.pk, *Follow.objects.filter(follower=alice).values_list("followee_id", flat=True)]
         expected = list(Post.objects.filter(author__in=authors).order_by("-created").values_list("pk", flat=True))
         self.assertEqual(refs(alice.home_key()), expected)
         self.seed()

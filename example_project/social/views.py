@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import LoginView
 from django.db.models import Count
+from django.template.defaultfilters import pluralize
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -14,7 +15,7 @@ from django_timak.views import TimelineView
 
 from .demodata import DEMO_ACCOUNTS, PASSWORD
 from .forms import PostForm
-from .models import Follow, Post, User
+from .models import Follow, Post, User, home_recipients
 from .stored import backend_name, stored_keys
 
 
@@ -45,7 +46,14 @@ class SignInView(LoginView):
         return super().get_context_data(demo_accounts=accounts, demo_password=PASSWORD, **kwargs)
 
 
-class HomeView(LoginRequiredMixin, TimelineView):
+class PostTimelineView(TimelineView):
+    """A timeline of posts; as JSON (``?format=json``), each post with its author and body."""
+
+    def serialize_item(self, item, entry):
+        return {"id": entry.id, "author": item.author.username, "body": item.body, "created": item.created}
+
+
+class HomeView(LoginRequiredMixin, PostTimelineView):
     """The signed-in user's home timeline: their posts and those of everyone they follow."""
 
     template_name = "social/home.html"
@@ -65,7 +73,7 @@ class HomeView(LoginRequiredMixin, TimelineView):
         )
 
 
-class ProfileView(TimelineView):
+class ProfileView(PostTimelineView):
     """One user's own posts, with follow and unfollow."""
 
     template_name = "social/profile.html"
@@ -96,8 +104,9 @@ def create_post(request):
     form = PostForm(request.POST)
     if form.is_valid():
         form.instance.author = request.user
-        form.save()
-        messages.success(request, "Posted: it is on your followers' home timelines.")
+        post = form.save()
+        homes = len(home_recipients(post))
+        messages.success(request, f"Posted to your profile timeline and {homes} home timeline{pluralize(homes)}.")
     else:
         messages.error(request, " ".join(form.errors.get("body", ["The post is invalid."])))
     return redirect("home")
