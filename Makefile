@@ -25,6 +25,9 @@ test: $(INSTALLED)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 demo: $(INSTALLED)
+	test -e "$${TIMAK_DEMO_DB:-example_project/db.sqlite3}" || { \
+	  $(BIN)/python example_project/manage.py migrate --noinput && \
+	  $(BIN)/python example_project/manage.py seed_demo; }
 	$(BIN)/python example_project/manage.py migrate --noinput
 	$(BIN)/python example_project/manage.py runserver 127.0.0.1:8000
 
