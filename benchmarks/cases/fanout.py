@@ -35,7 +35,7 @@ _posts = iter(range(10**7, 10**8))
 
 
 def keys(config):
-    return [f"user:{i}:home" for i in range(config.followers)]
+    return [f"follower:{i}:home" for i in range(config.followers)]
 
 
 def operations(alias, config):
@@ -82,6 +82,7 @@ def database_rows(alias, config):
             rate = spent.rate(config.followers)
             rows.append(Row("5 fan-out", f"{label}, {name}", "keys/s", rate, floor_rate.median,
                             "read + write back", floor_rate.median / rate.median))
+    StoredTimeline.objects.using(alias).filter(key__startswith="follower:").delete()
     return rows
 
 
