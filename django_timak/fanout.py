@@ -19,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from . import outbox
 from .handler import TimelineConfigError, timelines
 from .refs import model_label
 from .signals import fanout_failed
@@ -74,11 +75,35 @@ def fanout_settings() -> dict:
 def publish(model, operations: list[Operation], using: str | None = None) -> None:
     """Apply ``operations`` once the current transaction on ``using`` commits.
 
-    A rolled-back transaction drops them with it.
+    A rolled-back transaction drops them with it. Operations on timelines that use
+    the outbox are first recorded in that same transaction, so a commit guarantees
+    them even if the store is down when they are applied.
     """
-    if operations:
-        config = fanout_settings()
-        transaction.on_commit(partial(run, model, operations, config), using=using, robust=True)
+    if not operations:
+        return
+    config = fanout_settings()
+    outboxed = {alias: outbox.enabled_for(alias) for alias in {op.timeline for op in operations}}
+    recorded = [op for op in operations if outboxed[op.timeline]]
+    direct = [op for op in operations if not outboxed[op.timeline]]
+    if recorded:
+        ids = outbox.record(recorded, using=using)
+        transaction.on_commit(partial(deliver, ids, using, config), using=using, robust=True)
+    if direct:
+        transaction.on_commit(partial(run, model, direct, config), using=using, robust=True)
+
+
+def deliver(ids: list[int], using: str | None, config: dict) -> None:
+    """Apply a commit's recorded operations: inline, or in a task; failures stay recorded."""
+    if config["RUN"] != "task":
+        outbox.deliver(ids, using=using, workers=config["WORKERS"])
+        return
+    from .tasks import drain_outbox
+
+    task = drain_outbox.using(backend=config["TASK_BACKEND"], queue_name=config["TASK_QUEUE"])
+    try:
+        task.enqueue(ids, using)
+    except Exception as e:  # any task backend's error: the rows wait for the next drain
+        logger.warning("timak: could not enqueue an outbox drain (%s); timak_drain will apply it", e)
 
 
 def run(model, operations: list[Operation], config: dict) -> None:

@@ -39,8 +39,6 @@ DEFAULTS = {
     "ENABLED": None,
     #: Rows applied per drain batch.
     "BATCH_SIZE": 500,
-    #: Concurrent writes within a batch, for a networked store.
-    "WORKERS": 8,
     #: Seconds before the first retry; doubles with every failure, up to MAX_BACKOFF.
     "BACKOFF": 1.0,
     "MAX_BACKOFF": 300.0,
@@ -102,9 +100,10 @@ class DrainResult:
         return self
 
 
-def drain(*, ids=None, limit: int | None = None, using: str | None = None) -> DrainResult:
+def drain(*, ids=None, limit: int | None = None, using: str | None = None, workers: int = 8) -> DrainResult:
     """Claim up to ``limit`` due operations (only ``ids``, if given), apply them, settle them.
 
+    Writes to a networked store run ``workers`` at a time (TIMAK_FANOUT's WORKERS).
     Once a store fails, the rest of that store's operations in the batch are not
     tried: they are retried later with the failed ones, so a caller waits for a down
     store at most one timeout (per concurrent write).
@@ -117,30 +116,30 @@ def drain(*, ids=None, limit: int | None = None, using: str | None = None) -> Dr
     groups = {}
     for row in rows:
         groups.setdefault((row.timeline, row.key), []).append(row)
-    failures = _apply(groups, config["WORKERS"])
+    failures = _apply(groups, workers)
     done = [row.pk for (alias, key), group in groups.items() if (alias, key) not in failures for row in group]
-    PendingOperation.objects.using(using).filter(pk__in=done).delete()
     result = DrainResult(applied=len(done))
+    with transaction.atomic(using=using):  # one commit settles the whole batch
+        PendingOperation.objects.using(using).filter(pk__in=done).delete()
+        _postpone(groups, failures, config, using)
     for (alias, key), error in failures.items():
-        group = groups[(alias, key)]
-        _postpone(group, error, config, using)
-        result.failed += len(group)
+        result.failed += len(groups[(alias, key)])
         result.errors[f"{alias}:{key}"] = error
     if failures:
+        (alias, key), error = next(iter(failures.items()))
         logger.warning(
-            "timak: %d timeline write(s) failed and will be retried: %s",
-            len(failures),
-            "; ".join(f"{alias}:{key}: {error}" for (alias, key), error in list(failures.items())[:5]),
+            "timak: %d operation(s) on %d key(s) failed and will be retried; first %s:%s: %s",
+            result.failed, len(failures), alias, key, error,
         )
     return result
 
 
-def drain_all(*, using: str | None = None, max_batches: int | None = None) -> DrainResult:
+def drain_all(*, using: str | None = None, max_batches: int | None = None, workers: int = 8) -> DrainResult:
     """Drain batch after batch until nothing is due, or a batch applies nothing."""
     total = DrainResult()
     batches = 0
     while max_batches is None or batches < max_batches:
-        result = drain(using=using)
+        result = drain(using=using, workers=workers)
         total += result
         batches += 1
         if not result.applied:
@@ -148,11 +147,15 @@ def drain_all(*, using: str | None = None, max_batches: int | None = None) -> Dr
     return total
 
 
-def deliver(ids, using: str | None = None) -> DrainResult:
-    """Apply a commit's own operations, then, if the stores answered, some of the backlog."""
-    result = drain(ids=ids, using=using)
-    if not result.failed and PendingOperation.objects.using(using or outbox_database()).filter(due__lte=timezone.now()).exists():
-        result += drain(using=using)
+def deliver(ids, using: str | None = None, workers: int = 8) -> DrainResult:
+    """Apply a commit's own operations; if the stores answered, retry as many due ones.
+
+    The retries are bounded by the commit's own work, so a request never pays for a
+    whole backlog; ``timak_drain`` or the drain task clears the rest.
+    """
+    result = drain(ids=ids, using=using, workers=workers)
+    if result.applied and not result.failed:
+        result += drain(limit=len(ids), using=using, workers=workers)
     return result
 
 
@@ -225,13 +228,17 @@ def _apply(groups: dict, workers: int) -> dict:
     return failures
 
 
-def _postpone(group, error, config, using):
-    attempts = max(row.attempts for row in group) + 1
-    delay = min(config["MAX_BACKOFF"], config["BACKOFF"] * 2 ** (attempts - 1))
-    due = timezone.now() + timedelta(seconds=delay * random.uniform(0.5, 1.0))
-    PendingOperation.objects.using(using).filter(pk__in=[row.pk for row in group]).update(
-        attempts=attempts, due=due, claim="", last_error=f"{type(error).__name__}: {error}"[:2000]
-    )
+def _postpone(groups, failures, config, using):
+    """Make failed rows due again after a backoff that doubles with each attempt."""
+    by_attempts = {}
+    for (alias, key), error in failures.items():
+        group = groups[(alias, key)]
+        attempts = max(row.attempts for row in group) + 1
+        by_attempts.setdefault(attempts, ([], f"{type(error).__name__}: {error}"[:2000]))[0].extend(row.pk for row in group)
+    for attempts, (pks, error) in by_attempts.items():
+        delay = min(config["MAX_BACKOFF"], config["BACKOFF"] * 2 ** (attempts - 1))
+        due = timezone.now() + timedelta(seconds=delay * random.uniform(0.5, 1.0))
+        PendingOperation.objects.using(using).filter(pk__in=pks).update(attempts=attempts, due=due, claim="", last_error=error)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ system check django_timak.E013 reports it earlier).
 
 from django.apps import apps
 
-from . import fanout
+from . import fanout, outbox
 from .handler import TimelineConfigError
 
 try:
@@ -31,3 +31,11 @@ def apply_fanout_batch(model_label: str, operations: list[dict]) -> dict:
     batch = [fanout.Operation.from_dict(op) for op in operations]
     failed = fanout.apply_batch(model, batch, fanout.fanout_settings()["WORKERS"])
     return {"writes": len(fanout.group(batch)), "failed": failed}
+
+
+@task(backend=_config["TASK_BACKEND"], queue_name=_config["TASK_QUEUE"])
+def drain_outbox(ids: list[int] | None = None, using: str | None = None) -> dict:
+    """Apply recorded outbox operations (``ids``, else whatever is due); return the counts."""
+    workers = fanout.fanout_settings()["WORKERS"]
+    result = outbox.deliver(ids, using=using, workers=workers) if ids else outbox.drain_all(using=using, workers=workers)
+    return {"applied": result.applied, "failed": result.failed}

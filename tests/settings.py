@@ -76,3 +76,11 @@ TIMAK_FANOUT = {"RUN": "inline", "BATCH_SIZE": 500, "WORKERS": 8}
 # django.tasks on Django 6, the django-tasks backport on 5.2.
 _TASKS_PACKAGE = "django.tasks" if django.VERSION >= (6,) else "django_tasks"
 TASKS = {"default": {"BACKEND": f"{_TASKS_PACKAGE}.backends.immediate.ImmediateBackend"}}
+
+# A test that runs manage.py in a subprocess hands it settings this way (JSON), e.g.
+# the test database's file and the Riak test server's address.
+if os.environ.get("TIMAK_TEST_OVERRIDES"):
+    import json
+
+    for _name, _value in json.loads(os.environ["TIMAK_TEST_OVERRIDES"]).items():
+        globals()[_name] = _value
