@@ -6,11 +6,12 @@ from django.apps import apps
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import FieldDoesNotExist
-from django.db import models
+from django.db import DatabaseError, models
 
 from .declarations import RECIPIENT, TimelineMixin, declared_fields
 from .fanout import DEFAULTS as FANOUT_DEFAULTS, RUN_MODES, SETTING as FANOUT
 from .handler import KNOWN_KEYS, SETTING, TimelineConfigError, build_timeline, configured_timelines
+from .outbox import DEFAULTS as OUTBOX_DEFAULTS, SETTING as OUTBOX, outbox_database, outbox_settings, status
 
 
 @checks.register("django_timak")
@@ -99,6 +100,56 @@ def check_fanout(app_configs=None, **kwargs):
             )
         )
     return errors
+
+
+@checks.register("django_timak")
+def check_outbox_setting(app_configs=None, **kwargs):
+    """Report a TIMAK_OUTBOX setting the outbox cannot run with."""
+    config = getattr(settings, OUTBOX, None)
+    if config is None:
+        return []
+    hint = f"Known keys: {', '.join(OUTBOX_DEFAULTS)}."
+    if not isinstance(config, dict):
+        return [checks.Error(f"{OUTBOX} must be a dict.", hint=hint, id="django_timak.E030")]
+    errors = []
+    unknown = sorted(set(config) - set(OUTBOX_DEFAULTS))
+    if unknown:
+        errors.append(checks.Error(f"{OUTBOX} has unknown keys: {', '.join(unknown)}.", hint=hint, id="django_timak.E030"))
+    if config.get("ENABLED") not in (None, True, False):
+        errors.append(
+            checks.Error(f"{OUTBOX}['ENABLED'] must be True, False or None, not {config['ENABLED']!r}.", id="django_timak.E031")
+        )
+    for name in ("BATCH_SIZE", "BACKOFF", "MAX_BACKOFF", "LEASE", "WARN_AGE"):
+        value = config.get(name, OUTBOX_DEFAULTS[name])
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            errors.append(checks.Error(f"{OUTBOX}[{name!r}] must be a positive number, not {value!r}.", id="django_timak.E032"))
+    return errors
+
+
+@checks.register("django_timak", checks.Tags.database)
+def check_outbox_age(app_configs=None, databases=None, **kwargs):
+    """Warn when the outbox holds an operation older than WARN_AGE: fan-out is falling behind.
+
+    A database check: it runs with ``check --database`` and before ``migrate``, as
+    Django's own database checks do, never on every command.
+    """
+    if not databases or outbox_database() not in databases:
+        return []
+    try:
+        figures = status()
+    except DatabaseError:  # not migrated yet: nothing can be pending
+        return []
+    warn_age = outbox_settings()["WARN_AGE"]
+    if figures.oldest_age is None or figures.oldest_age <= warn_age:
+        return []
+    return [
+        checks.Warning(
+            f"The timeline outbox holds {figures.depth} operation(s); the oldest is {figures.oldest_age:.0f} s old "
+            f"(over WARN_AGE, {warn_age:g} s).",
+            hint="Is the timeline store down? See manage.py timak_status; run manage.py timak_drain --loop as a worker.",
+            id="django_timak.W030",
+        )
+    ]
 
 
 #: Model field types a score can come from (DecimalField is not: scores are int or float).

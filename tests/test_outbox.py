@@ -128,3 +128,36 @@ def test_the_outbox_is_on_for_networked_stores_by_default(riak_down):
         assert outbox.enabled_for("default")
     with override_settings(TIMAK_OUTBOX={"ENABLED": False}):
         assert not outbox.enabled_for("riak")
+
+
+@override_settings(TIMAK_TIMELINES={"default": MEMORY}, TIMAK_OUTBOX={"WARN_AGE": 60})
+def test_a_check_warns_when_the_outbox_falls_behind():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from django_timak.checks import check_outbox_age
+
+    outbox.record([op("k", "add", 1, 10)])
+    assert check_outbox_age(databases=["default"]) == []
+    PendingOperation.objects.update(created=timezone.now() - timedelta(seconds=90))
+    [warning] = check_outbox_age(databases=["default"])
+    assert warning.id == "django_timak.W030"
+    assert warning.msg.startswith("The timeline outbox holds 1 operation(s); the oldest is 90 s old (over WARN_AGE, 60 s).")
+    assert check_outbox_age(databases=None) == []
+
+
+@pytest.mark.parametrize(
+    "setting, expected",
+    [
+        ({"BATCH": 5}, [("django_timak.E030", "TIMAK_OUTBOX has unknown keys: BATCH.")]),
+        ({"ENABLED": "yes"}, [("django_timak.E031", "TIMAK_OUTBOX['ENABLED'] must be True, False or None, not 'yes'.")]),
+        ({"LEASE": 0}, [("django_timak.E032", "TIMAK_OUTBOX['LEASE'] must be a positive number, not 0.")]),
+        ("on", [("django_timak.E030", "TIMAK_OUTBOX must be a dict.")]),
+    ],
+)
+def test_outbox_setting_checks(setting, expected):
+    from django_timak.checks import check_outbox_setting
+
+    with override_settings(TIMAK_OUTBOX=setting):
+        assert [(m.id, m.msg) for m in check_outbox_setting()] == expected
