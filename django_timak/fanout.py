@@ -11,16 +11,16 @@ keys affected and sent as ``signals.fanout_failed``.
 """
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+import threading
+from contextlib import contextmanager
 from functools import partial
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 
 from . import outbox
-from .handler import TimelineConfigError, timelines
+from .handler import TimelineConfigError
+from .operations import ADD, DELETE, Operation, apply_operations, group  # noqa: F401 (fan-out API)
 from .refs import model_label
 from .signals import fanout_failed
 
@@ -40,27 +40,6 @@ DEFAULTS = {
     "TASK_QUEUE": "default",
 }
 RUN_MODES = ("inline", "task")
-ADD, DELETE = "add", "delete"
-
-
-@dataclass(frozen=True)
-class Operation:
-    """Add an item to, or delete it from, one timeline key, at clock ``modified``."""
-
-    timeline: str
-    key: str
-    action: str
-    id: str | int
-    score: int | float | None
-    data: Any
-    modified: int
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, value: dict) -> "Operation":
-        return cls(**value)
 
 
 def fanout_settings() -> dict:
@@ -85,11 +64,54 @@ def publish(model, operations: list[Operation], using: str | None = None) -> Non
     outboxed = {alias: outbox.enabled_for(alias) for alias in {op.timeline for op in operations}}
     recorded = [op for op in operations if outboxed[op.timeline]]
     direct = [op for op in operations if not outboxed[op.timeline]]
+    collected = getattr(_collecting, "batch", None)
     if recorded:
         ids = outbox.record(recorded, using=using)
-        transaction.on_commit(partial(deliver, ids, using, config), using=using, robust=True)
+        if collected is not None:
+            transaction.on_commit(partial(collected.outboxed.setdefault(using, []).extend, ids), using=using)
+        else:
+            transaction.on_commit(partial(deliver, ids, using, config), using=using, robust=True)
     if direct:
-        transaction.on_commit(partial(run, model, direct, config), using=using, robust=True)
+        if collected is not None:
+            transaction.on_commit(partial(collected.direct.setdefault(model, []).extend, direct), using=using)
+        else:
+            transaction.on_commit(partial(run, model, direct, config), using=using, robust=True)
+
+
+class _Batch:
+    def __init__(self):
+        self.direct = {}  # model -> operations
+        self.outboxed = {}  # database -> outbox row ids
+
+    def flush(self):
+        config = fanout_settings()
+        for model, operations in self.direct.items():
+            run(model, operations, config)
+        for using, ids in self.outboxed.items():
+            deliver(ids, using, config)
+
+
+_collecting = threading.local()
+
+
+@contextmanager
+def batched():
+    """Collect the fan-out of every save in the block; apply it, each key once per batch, at the end.
+
+    For imports, seed scripts and other loops of saves: without it each save writes
+    each of its keys. Operations of saves whose transaction rolled back are dropped,
+    as ever; the rest are applied after the block (after the enclosing transaction,
+    if there is one) even if the block raised.
+    """
+    if getattr(_collecting, "batch", None) is not None:
+        yield
+        return
+    batch = _collecting.batch = _Batch()
+    try:
+        yield
+    finally:
+        _collecting.batch = None
+        transaction.on_commit(batch.flush, robust=True)
 
 
 def deliver(ids: list[int], using: str | None, config: dict) -> None:
@@ -126,63 +148,10 @@ def enqueue(model, batch: list[Operation], config: dict) -> None:
         report(model, [(batch, e)])
 
 
-def group(operations) -> dict:
-    """Return ``{(timeline, key, modified): [Operation]}``, in first-seen order.
-
-    Each group is one ``Timeline.update``: it takes one clock for all its changes.
-    """
-    groups = {}
-    for op in operations:
-        groups.setdefault((op.timeline, op.key, op.modified), []).append(op)
-    return groups
-
-
 def batches(operations, size: int) -> list[list[Operation]]:
     """Split ``operations`` into batches of at most ``size`` writes (groups)."""
     groups = list(group(operations).values())
     return [[op for g in groups[i : i + size] for op in g] for i in range(0, len(groups), size)]
-
-
-def write(ops: list[Operation]) -> None:
-    """Apply one group: one read-merge-write of its key."""
-    first = ops[0]
-    timelines[first.timeline].update(
-        first.key,
-        adds=[(op.id, op.score, op.data) for op in ops if op.action == ADD],
-        deletes=[op.id for op in ops if op.action == DELETE],
-        modified=first.modified,
-    )
-
-
-def _attempt(ops):
-    try:
-        write(ops)
-    except Exception as e:  # a store error, a bad key or value: keep going, report it
-        return ops, e
-    return None
-
-
-def apply_operations(operations, workers: int) -> list[tuple[list[Operation], Exception]]:
-    """Apply ``operations``, one write per group; return the failed groups with their errors.
-
-    Groups of a networked timeline are written concurrently, at most ``workers`` at a time.
-    """
-    by_alias = {}
-    for ops in group(operations).values():
-        by_alias.setdefault(ops[0].timeline, []).append(ops)
-    results = []
-    for alias, groups in by_alias.items():
-        try:
-            networked = timelines[alias].backend.networked
-        except TimelineConfigError as e:
-            results.extend((ops, e) for ops in groups)
-            continue
-        if networked and workers > 1 and len(groups) > 1:
-            with ThreadPoolExecutor(max_workers=min(workers, len(groups)), thread_name_prefix="timak-fanout") as pool:
-                results.extend(pool.map(_attempt, groups))
-        else:
-            results.extend(_attempt(ops) for ops in groups)
-    return [failure for failure in results if failure is not None]
 
 
 def apply_batch(model, batch: list[Operation], workers: int) -> int:

@@ -17,7 +17,6 @@ lease ends.
 import logging
 import random
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -26,10 +25,9 @@ from django.db import router, transaction
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
-from .entries import Entry
-from .exceptions import TimelineBackendError
-from .handler import TimelineConfigError, timelines
+from .handler import timelines
 from .models import PendingOperation
+from .operations import Operation, apply_operations
 
 logger = logging.getLogger("django_timak")
 
@@ -116,7 +114,8 @@ def drain(*, ids=None, limit: int | None = None, using: str | None = None, worke
     groups = {}
     for row in rows:
         groups.setdefault((row.timeline, row.key), []).append(row)
-    failures = _apply(groups, workers)
+    operations = [Operation(row.timeline, row.key, **row.operation) for row in rows]
+    failures = {(ops[0].timeline, ops[0].key): error for ops, error in apply_operations(operations, workers)}
     done = [row.pk for (alias, key), group in groups.items() if (alias, key) not in failures for row in group]
     result = DrainResult(applied=len(done))
     with transaction.atomic(using=using):  # one commit settles the whole batch
@@ -173,59 +172,6 @@ def _claim(ids, limit, lease, using):
             claim=token, due=now + timedelta(seconds=lease)
         )
     return list(PendingOperation.objects.using(using).filter(claim=token).order_by("pk"))
-
-
-def _changes(group):
-    changes = []
-    for row in group:
-        op = row.operation
-        deleted = op["action"] == "delete"
-        score = op["score"] if op["score"] is not None else 0
-        changes.append(Entry(op["id"], score, op["modified"], None if deleted else op["data"], deleted))
-    return changes
-
-
-def _write(alias, key, group):
-    try:
-        timelines[alias].apply(key, _changes(group))
-    except Exception as e:  # any failure keeps the rows for a retry; the errors are reported
-        return e
-    return None
-
-
-def _networked(alias):
-    try:
-        return timelines[alias].backend.networked
-    except TimelineConfigError:
-        return False
-
-
-def _apply(groups: dict, workers: int) -> dict:
-    """Apply each group, in waves of ``workers``; return ``{(alias, key): error}``."""
-    failures = {}
-    down = {}
-    pending = list(groups.items())
-    while pending:
-        wave = []
-        while pending and len(wave) < workers:
-            (alias, key), group = pending.pop(0)
-            if alias in down:
-                failures[(alias, key)] = down[alias]
-            else:
-                wave.append((alias, key, group))
-                if not _networked(alias):
-                    break
-        if len(wave) > 1:
-            with ThreadPoolExecutor(max_workers=len(wave), thread_name_prefix="timak-outbox") as pool:
-                errors = list(pool.map(lambda item: _write(*item), wave))
-        else:
-            errors = [_write(*item) for item in wave]
-        for (alias, key, _), error in zip(wave, errors):
-            if error is not None:
-                failures[(alias, key)] = error
-                if isinstance(error, (TimelineBackendError, TimelineConfigError)):
-                    down[alias] = error
-    return failures
 
 
 def _postpone(groups, failures, config, using):

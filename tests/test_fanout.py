@@ -9,7 +9,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from django_timak import fanout, timelines
+from django_timak import fanout, operations, timelines
 from django_timak.backends.memory import MemoryBackend
 from django_timak.exceptions import TimelineBackendError
 from django_timak.models import StoredTimeline
@@ -175,7 +175,7 @@ def test_each_key_is_written_once_per_batch(graph, monkeypatch, run_mode):
     for reader in readers:
         follow(reader, alice)
     writes, batches = [], []
-    monkeypatch.setattr(fanout, "write", lambda ops, real=fanout.write: (writes.append(ops[0].key), real(ops))[1])
+    monkeypatch.setattr(operations, "write", lambda ops, real=operations.write: (writes.append(ops[0].key), real(ops))[1])
     monkeypatch.setattr(fanout, "apply_batch", lambda m, b, w, real=fanout.apply_batch: (batches.append(len(b)), real(m, b, w))[1])
     post = Post.objects.create(author=alice, body="to seven readers")
     homes = sorted(f"user:{r.pk}:home" for r in [*graph[1:3], *readers])
@@ -241,3 +241,20 @@ def test_a_networked_store_is_written_concurrently_over_a_bounded_pool(graph, se
     assert SlowNetworkedBackend.peak == 4
     assert len(timelines["default"].backend.keys()) == 12
     assert ids(f"user:{alice.pk}:posts") == [ref(post)]
+
+
+def test_batched_saves_write_each_key_once(graph, monkeypatch):
+    alice, bob, carol, *_ = graph
+    writes = []
+    monkeypatch.setattr(operations, "write", lambda ops, real=operations.write: (writes.append((ops[0].key, len(ops))), real(ops))[1])
+    with fanout.batched():
+        start = timezone.now()
+        posts = [Post.objects.create(author=alice, body=f"post {i}", created=start + timedelta(seconds=i)) for i in range(5)]
+        assert writes == []
+        with pytest.raises(RuntimeError):
+            with transaction.atomic():
+                Post.objects.create(author=alice, body="rolled back")
+                raise RuntimeError
+    assert sorted(writes) == sorted([(f"user:{alice.pk}:posts", 5)] * 2 + [(f"user:{r.pk}:home", 5) for r in (bob, carol)])
+    assert ids(f"user:{bob.pk}:home") == [ref(p) for p in reversed(posts)]
+    assert ids(f"user:{alice.pk}:posts", "memory") == [ref(p) for p in reversed(posts)]
