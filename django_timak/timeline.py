@@ -298,7 +298,9 @@ class Timeline:
             news.append(change)
         if not news:
             return None
-        return core.merge(found, news, capacity=self.capacity, tombstones=self.max_tombstones, order=self.order)
+        merged = core.merge(found, news, capacity=self.capacity, tombstones=self.max_tombstones, order=self.order)
+        # Adds that fall straight off the end (a rebuild re-adding old items) change nothing.
+        return None if merged == found else merged
 
     def _encode(self, found):
         value = codecs.encode(found, self.compress)

@@ -252,3 +252,11 @@ def test_the_store_s_value_limit_applies_unless_the_timeline_sets_its_own():
     assert Timeline(backend, max_value_bytes=5000).max_value_bytes == 5000
     with pytest.raises(ValueTooLarge):
         Timeline(backend).add("k", 1, 1, obj_data="x" * 200)
+
+
+def test_adding_items_that_fall_straight_off_the_end_writes_nothing(tl, memory_backend):
+    for i in range(5, 8):
+        tl.add("k", i, i)
+    token = memory_backend.read("k").token
+    assert tl.add("k", 1, 1) == [7, 6, 5]
+    assert memory_backend.read("k").token == token

@@ -2,7 +2,8 @@
 
 Every row goes through its model's ``save()``, as a request would save it, so the
 timelines fill by django-timak's fan-out and the follows backfill: the data set
-exercises the library rather than bypassing it.
+exercises the library rather than bypassing it. Posts are saved inside
+``fanout.batched()``, as any bulk import should be.
 
 The data set is a pure function of the arguments (see ``social.demodata``), and the
 posts span the months before the first run (the first demo account's
@@ -12,10 +13,16 @@ a larger ``--posts`` adds only the new posts.
 
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from django_timak import fanout
 
 from social.demodata import DEMO_ACCOUNTS, PASSWORD, followees, person, post
 from social.management.progress import Progress
 from social.models import Follow, Post, User
+
+#: Posts saved per transaction and per fan-out batch.
+CHUNK = 500
 
 
 class Command(BaseCommand):
@@ -71,9 +78,13 @@ class Command(BaseCommand):
         existing = set(Post.objects.filter(author__in=people).values_list("author_id", "created"))
         missing = [(people[a], c, b) for a, c, b in wanted if (people[a].pk, c) not in existing]
         bar = self.progress("posts", len(missing))
-        for author, created, body in missing:
-            Post(author=author, created=created, body=body).save()
-            bar.advance()
+        for start in range(0, len(missing), CHUNK):
+            # One transaction and one fan-out per chunk: each timeline key is then
+            # written once per chunk rather than once per post.
+            with fanout.batched(), transaction.atomic():
+                for author, created, body in missing[start : start + CHUNK]:
+                    Post(author=author, created=created, body=body).save()
+                    bar.advance()
         elapsed = bar.close()
         if self.verbosity >= 2 and missing:
             self.stdout.write(f"{len(missing)} posts in {elapsed:.1f}s ({len(missing) / elapsed:,.0f}/s)")
