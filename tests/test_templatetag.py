@@ -104,3 +104,10 @@ def test_item_templates_fall_back_from_the_model_to_the_default():
     post = Post()
     assert item_template_names(post) == ["django_timak/items/tests/post.html", "django_timak/items/item.html"]
     assert item_template_names({"text": "x"}) == ["django_timak/items/item.html"]
+
+
+def test_item_templates_see_the_page_context(profile):
+    key, rows = profile
+    html = render(PAGE, key=key, limit=4, cursor=None, viewer="alice")
+    assert html.count('class="edit"') == 3  # the three posts among four items; photos have no edit link
+    assert 'class="edit"' not in render(PAGE, key=key, limit=4, cursor=None, viewer="bob")

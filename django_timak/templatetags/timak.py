@@ -68,6 +68,10 @@ def timeline_item(context, item):
     """Render one item with the first template of its fallback list, as ``item``::
 
         {% for item in items %}{% timeline_item item %}{% endfor %}
+
+    The item template sees the page's context too (``request``, ``user``,
+    ``csrf_token``), so it can show per-user actions.
     """
     found = context.template.engine.select_template(item_template_names(item))
-    return found.render(context.new({"item": item}))
+    with context.push(item=item):
+        return found.render(context)
