@@ -42,7 +42,10 @@ def fill_home(limit: int) -> None:
     timelines["default"].add_many(READER_KEY, [field.item(post) for post in newest])
 
 
-def setup_users() -> None:
+def ensure_users() -> None:
+    """Create the reader (the first user) and the authors it follows, once."""
+    if User.objects.exists():
+        return
     users = User.objects.bulk_create([User(username=f"user{i}") for i in range(AUTHORS + 1)])
     Follow.objects.bulk_create([Follow(follower=users[0], followee=author) for author in users[1:]])
 
@@ -54,7 +57,7 @@ def read_page():
 
 
 def run(config):
-    setup_users()
+    ensure_users()
     results = []
     for total in config.posts:
         grow(total)

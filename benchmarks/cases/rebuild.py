@@ -9,13 +9,16 @@ command works in batches, so its memory should not grow with the table.
 import tracemalloc
 
 from django.core.management import call_command
+from django.db import connection
 
 from django_timak.handler import timelines
 from django_timak.models import StoredTimeline
 
 from ..measure import Stats, timed
 from ..report import Row
-from .reads import grow
+from tests.models import Post
+
+from .reads import ensure_users, grow
 
 
 def rebuild():
@@ -35,6 +38,9 @@ def peak_bytes() -> int:
 
 
 def run(config):
+    ensure_users()
+    with connection.cursor() as cursor:  # no signals: the timelines are rebuilt anyway
+        cursor.execute(f"DELETE FROM {connection.ops.quote_name(Post._meta.db_table)}")
     measured = []
     for total in config.rebuild_posts:
         grow(total)
