@@ -126,12 +126,13 @@ def check_outbox_setting(app_configs=None, **kwargs):
     return errors
 
 
-@checks.register("django_timak", checks.Tags.database)
+@checks.register(checks.Tags.database)
 def check_outbox_age(app_configs=None, databases=None, **kwargs):
     """Warn when the outbox holds an operation older than WARN_AGE: fan-out is falling behind.
 
-    A database check: it runs with ``check --database`` and before ``migrate``, as
-    Django's own database checks do, never on every command.
+    A database check only (not tagged "django_timak"): it runs with ``check
+    --database`` and before ``migrate``, as Django's own database checks do, never
+    on every command.
     """
     if not databases or outbox_database() not in databases:
         return []

@@ -74,6 +74,7 @@ def test_misconfiguration_is_reported_by_system_checks(setting, expected):
     assert all(m.level == checks.ERROR and m.hint for m in messages)
 
 
+@pytest.mark.django_db  # Django 6's model checks look at the database features
 def test_checks_run_with_manage_py_check():
     from django.core.management import call_command
     from django.core.management.base import SystemCheckError
