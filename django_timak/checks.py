@@ -62,24 +62,26 @@ def check_timelines(app_configs=None, **kwargs):
     return errors
 
 
+def _dict_setting(name, defaults, error_id):
+    """Return ``(config, errors)`` for a dict setting: a non-dict or unknown keys are errors."""
+    config = getattr(settings, name, None)
+    hint = f"Known keys: {', '.join(defaults)}."
+    if config is None:
+        return {}, []
+    if not isinstance(config, dict):
+        return None, [checks.Error(f"{name} must be a dict.", hint=hint, id=error_id)]
+    unknown = sorted(set(config) - set(defaults))
+    if unknown:
+        return config, [checks.Error(f"{name} has unknown keys: {', '.join(unknown)}.", hint=hint, id=error_id)]
+    return config, []
+
+
 @checks.register("django_timak")
 def check_fanout(app_configs=None, **kwargs):
     """Report a TIMAK_FANOUT setting that fan-out cannot run with."""
-    config = getattr(settings, FANOUT, None)
+    config, errors = _dict_setting(FANOUT, FANOUT_DEFAULTS, "django_timak.E010")
     if config is None:
-        return []
-    if not isinstance(config, dict):
-        return [checks.Error(f"{FANOUT} must be a dict.", hint=f"Known keys: {', '.join(FANOUT_DEFAULTS)}.", id="django_timak.E010")]
-    errors = []
-    unknown = sorted(set(config) - set(FANOUT_DEFAULTS))
-    if unknown:
-        errors.append(
-            checks.Error(
-                f"{FANOUT} has unknown keys: {', '.join(unknown)}.",
-                hint=f"Known keys: {', '.join(FANOUT_DEFAULTS)}.",
-                id="django_timak.E010",
-            )
-        )
+        return errors
     run = config.get("RUN", FANOUT_DEFAULTS["RUN"])
     if run not in RUN_MODES:
         errors.append(
@@ -105,16 +107,9 @@ def check_fanout(app_configs=None, **kwargs):
 @checks.register("django_timak")
 def check_outbox_setting(app_configs=None, **kwargs):
     """Report a TIMAK_OUTBOX setting the outbox cannot run with."""
-    config = getattr(settings, OUTBOX, None)
+    config, errors = _dict_setting(OUTBOX, OUTBOX_DEFAULTS, "django_timak.E030")
     if config is None:
-        return []
-    hint = f"Known keys: {', '.join(OUTBOX_DEFAULTS)}."
-    if not isinstance(config, dict):
-        return [checks.Error(f"{OUTBOX} must be a dict.", hint=hint, id="django_timak.E030")]
-    errors = []
-    unknown = sorted(set(config) - set(OUTBOX_DEFAULTS))
-    if unknown:
-        errors.append(checks.Error(f"{OUTBOX} has unknown keys: {', '.join(unknown)}.", hint=hint, id="django_timak.E030"))
+        return errors
     if config.get("ENABLED") not in (None, True, False):
         errors.append(
             checks.Error(f"{OUTBOX}['ENABLED'] must be True, False or None, not {config['ENABLED']!r}.", id="django_timak.E031")
