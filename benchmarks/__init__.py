@@ -1,4 +1,4 @@
 """Benchmarks of django-timak, each figure measured against its floor in the same run.
 
-Run ``make bench`` (or ``python -m benchmarks --quick``); see docs/benchmarks.rst.
+Run ``make bench`` (or ``python -m benchmarks --quick``); see "Benchmarks" in README.rst.
 """
