@@ -87,11 +87,13 @@ class Command(BaseCommand):
         started = time.monotonic()
         while True:
             page = queryset if last_pk is None else queryset.filter(pk__gt=last_pk)
+            # Stamped before the read: a save racing the rebuild stamps later, and wins.
+            modified = default_clock.now()
             batch = list(page[:batch_size])
             if not batch:
                 break
             last_pk = batch[-1].pk
-            operations = self.operations(batch, fields)
+            operations = self.operations(batch, fields, modified)
             failed += self.write(model, operations, clear, dry_run)
             rows, items, batches = rows + len(batch), items + len(operations), batches + 1
             if self.progress:
@@ -102,9 +104,8 @@ class Command(BaseCommand):
             self.stdout.write(f"{model._meta.label}: {rows} rows, {items} items")
         return rows, items, failed, batches
 
-    def operations(self, batch, fields):
-        """Return the adds of one batch, all at one clock: one write per key."""
-        modified = default_clock.now()
+    def operations(self, batch, fields, modified):
+        """Return the adds of one batch, all at the clock taken before it was read."""
         found = []
         for row in batch:
             for field in fields:
