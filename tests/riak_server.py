@@ -295,6 +295,9 @@ class _Handler(BaseHTTPRequestHandler):
         riak = self.server.riak
         fault = riak._fault()
         body = self._read_body()
+        if body is None:  # the client went away mid-request: like Riak, store nothing
+            self.close_connection = True
+            return
         if fault == "drop" or not riak._sleep(fault == "stall"):
             self.close_connection = True
             try:
@@ -307,15 +310,24 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(*self._route(riak.store, body))
 
     def _read_body(self):
+        """Return the request body, or None if the connection closed before all of it came."""
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             chunks = []
-            while size := int(self.rfile.readline().split(b";")[0], 16):
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
+            try:
+                while size := int(self.rfile.readline().split(b";")[0], 16):
+                    chunk = self.rfile.read(size)
+                    if len(chunk) < size:
+                        return None
+                    chunks.append(chunk)
+                    self.rfile.readline()
+            except ValueError:  # a chunk-size line cut short
+                return None
             while self.rfile.readline() not in (b"\r\n", b"\n", b""):
                 pass
             return b"".join(chunks)
-        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length)
+        return body if len(body) == length else None
 
     def _answer(self, status, body=b"", headers=None):
         self.send_response(status, self._REASONS.get(status))

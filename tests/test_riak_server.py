@@ -550,3 +550,15 @@ def test_runs_as_a_module():
     finally:
         process.terminate()
         process.wait(5)
+
+
+def test_a_body_cut_short_by_the_client_stores_nothing(riak, riak_url, riak_bucket):
+    """A client killed between its headers and its body must not leave an empty value."""
+    host, port = riak_url.removeprefix("http://").split("/")[0].rsplit(":", 1)
+    with socket.create_connection((host, int(port))) as sock:
+        sock.sendall(
+            f"PUT /types/timak/buckets/{riak_bucket}/keys/cut HTTP/1.1\r\nHost: {host}\r\n"
+            "Content-Type: application/octet-stream\r\nContent-Length: 10\r\n\r\nabc".encode()
+        )
+    time.sleep(0.2)
+    assert riak.get("cut").status == 404
