@@ -161,3 +161,10 @@ def test_outbox_setting_checks(setting, expected):
 
     with override_settings(TIMAK_OUTBOX=setting):
         assert [(m.id, m.msg) for m in check_outbox_setting()] == expected
+
+
+@override_settings(TIMAK_TIMELINES={"default": MEMORY})
+def test_deliver_without_row_ids_drains_what_is_due(using):
+    outbox.record([op("k", "add", 1, 10)], using=using)
+    assert outbox.deliver([], using=using).applied == 1
+    assert timelines["default"].get("k") == [1]
