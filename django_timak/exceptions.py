@@ -43,6 +43,14 @@ class TimelineBackendError(TimelineError):
         self.key = key
 
 
+class TimelineUnavailable(TimelineError):
+    """A page cannot be read now: the store failed, or the alias is misconfigured.
+
+    Raised by page reads for web pages (the ``{% timeline %}`` tag and
+    ``TimelineView``), which degrade instead of failing; the cause is chained.
+    """
+
+
 class WriteConflict(TimelineBackendError):
     """The value changed since it was read; the caller should read again and retry."""
 
