@@ -10,12 +10,15 @@ PYTEST_ARGS ?=
 
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-$(shell echo '$(DJANGO) $(EXTRAS)' | cksum | cut -d' ' -f1)
+# `make docs` installs the docs extra beside the others, under a stamp of its own.
+DOCS_INSTALLED := $(VENV)/.installed-$(shell echo '$(DJANGO) $(EXTRAS),docs' | cksum | cut -d' ' -f1)
+$(DOCS_INSTALLED): EXTRAS := $(EXTRAS),docs
 
 .PHONY: test demo bench install clean
 
 install: $(INSTALLED)
 
-$(INSTALLED): setup.cfg pyproject.toml
+$(INSTALLED) $(DOCS_INSTALLED): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]" "$(DJANGO)"
@@ -34,5 +37,9 @@ demo: $(INSTALLED)
 bench: $(INSTALLED)
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
+.PHONY: docs
+docs: $(DOCS_INSTALLED)
+	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
+
 clean:
-	rm -rf $(VENV) .venv-django6 build dist *.egg-info
+	rm -rf $(VENV) .venv-django6 build dist *.egg-info docs/_build
