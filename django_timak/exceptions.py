@@ -1,12 +1,20 @@
-"""The errors django-timak raises, each subclassing the closest built-in.
+"""The errors django-timak raises: one base class, each error also subclassing the closest built-in.
 
-Imports no Django, so the pure core can raise them; the configuration error, which
-subclasses Django's ImproperlyConfigured, lives in ``django_timak.handler``.
+The configuration error subclasses Django's ``ImproperlyConfigured``, so Django
+reports it as it reports its own. ``django.core.exceptions`` reads no settings and
+imports no more than a few utilities, so the pure core, which raises the other
+errors, still imports and runs without Django configured.
 """
+
+from django.core.exceptions import ImproperlyConfigured
 
 
 class TimelineError(Exception):
     """Base class of every django-timak error."""
+
+
+class TimelineConfigError(TimelineError, ImproperlyConfigured):
+    """TIMAK_TIMELINES, TIMAK_FANOUT, TIMAK_OUTBOX or a timeline declaration is misconfigured."""
 
 
 class InvalidTimelineInput(TimelineError, ValueError):
@@ -57,3 +65,23 @@ class WriteConflict(TimelineBackendError):
 
 class ValueTooLarge(TimelineError, ValueError):
     """An encoded timeline would exceed MAX_VALUE_BYTES: nothing was written."""
+
+
+class BucketTypeMissing(TimelineBackendError):
+    """The configured Riak bucket type was never created (or not activated) on the cluster."""
+
+
+class BucketPropsRefused(TimelineBackendError):
+    """Riak refused bucket properties (400): the message says which and why."""
+
+
+class RiakAccessDenied(TimelineBackendError):
+    """Riak security refused the request (401, 403, 426), or credentials would go unencrypted."""
+
+
+class RiakTLSError(TimelineBackendError):
+    """The TLS handshake with a Riak node failed: an untrusted or mismatched certificate."""
+
+
+class RiakWriteInterrupted(WriteConflict):
+    """A read-merge-write failed where it may have landed: read again (on another node) and merge."""
