@@ -1,4 +1,4 @@
-"""A hybrid logical clock for ``Entry.modified``.
+"""A hybrid logical clock for ``Entry.clock``.
 
 Values are wall-clock milliseconds shifted left 16 bits, plus a counter. A writer
 passes the greatest clock it has read, so its write orders after everything it saw

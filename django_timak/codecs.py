@@ -5,14 +5,14 @@ the compressor's code. Any value therefore reads back whatever ``COMPRESS`` sett
 the reader has, so the setting can change on a live system.
 
 The body is compact JSON: ``[live, tombstones]``, each entry a list
-``[id, score, modified]`` with the data appended when there is any.
+``[id, score, clock]`` with the data appended when there is any.
 """
 
 import json
 import threading
 import zlib
 
-from .entries import Entry
+from .entries import Entry, tombstone
 from .exceptions import CorruptValue, InvalidData
 
 MAGIC = b"tk"
@@ -98,11 +98,11 @@ def encode(entries: list[Entry], compress=None) -> bytes:
     live, dead = [], []
     for e in entries:
         if e.deleted:
-            dead.append((e.id, e.score, e.modified))
+            dead.append((e.id, e.score, e.clock))
         elif e.data is None:
-            live.append((e.id, e.score, e.modified))
+            live.append((e.id, e.score, e.clock))
         else:
-            live.append((e.id, e.score, e.modified, e.data))
+            live.append((e.id, e.score, e.clock, e.data))
     code, _ = COMPRESSORS[compress]
     body = _dumps((live, dead)).encode()
     return MAGIC + bytes((VERSION,)) + code + _compressor(code).compress(body)
@@ -114,7 +114,7 @@ def decode(value: bytes) -> list[Entry]:
         raise CorruptValue(f"not a django-timak value (header {bytes(value[:4])!r})")
     try:
         live, dead = _loads(_compressor(value[3:4]).decompress(value[4:]))
-        return [Entry(*e) for e in live] + [Entry(i, s, m, None, True) for i, s, m in dead]
+        return [Entry(*e) for e in live] + [tombstone(i, m, s) for i, s, m in dead]
     except CorruptValue:
         raise
     except Exception as e:  # zlib.error, zstandard.ZstdError, JSON and shape errors

@@ -3,7 +3,7 @@
 A timeline value is a list of entries: the live ones in timeline order, then the
 tombstones, most recent first. ``merge`` combines sibling values:
 
-* per id, the entry with the greatest ``modified`` wins (on a tie a tombstone wins,
+* per id, the entry with the greatest ``clock`` wins (on a tie a tombstone wins,
   then the greater content, so the result never depends on argument order);
 * live entries are ordered by (score, id), newest first for ``"desc"``;
 * live entries are trimmed to ``capacity`` (``max_items`` plus a margin), and
@@ -25,18 +25,32 @@ ORDERS = ("desc", "asc")
 
 
 class Entry(NamedTuple):
-    """One item of a timeline, or the tombstone of a deleted one."""
+    """One item of a timeline, or the tombstone of a deleted one.
+
+    ``clock`` is the hybrid logical clock value (``django_timak.clock``) of the entry's last
+    change: of two versions of one id, the greater clock wins.
+    """
 
     id: str | int
     score: int | float
-    modified: int
+    clock: int
     data: Any = None
     deleted: bool = False
+
+    @property
+    def modified(self) -> int:
+        """The old name of ``clock``."""
+        return self.clock
 
     @property
     def value(self):
         """Return what ``Timeline.get`` shows for this entry: its data, else its id."""
         return self.id if self.data is None else self.data
+
+
+def tombstone(uniq_id, clock: int, score: int | float = 0) -> Entry:
+    """Return the entry that records ``uniq_id`` as deleted at ``clock``."""
+    return Entry(uniq_id, score, clock, None, True)
 
 
 _canonical = json.JSONEncoder(sort_keys=True, default=repr).encode
@@ -62,8 +76,8 @@ def wins(a: Entry, b: Entry) -> bool:
     Equal clocks mostly come from one write repeated in several siblings, so the
     content comparison looks for that cheaply before encoding any JSON.
     """
-    if a.modified != b.modified:
-        return a.modified > b.modified
+    if a.clock != b.clock:
+        return a.clock > b.clock
     if a.deleted != b.deleted:
         return a.deleted
     if a.score != b.score:
@@ -96,7 +110,7 @@ def normalize(by_id: dict, capacity: int, tombstones: int, order: str) -> list[E
     dead = []
     for entry in by_id.values():
         (dead if entry.deleted else live).append(entry)
-    dead.sort(key=lambda e: (e.modified, position(e)), reverse=True)
+    dead.sort(key=lambda e: (e.clock, position(e)), reverse=True)
     return order_live(live, order)[:capacity] + dead[:tombstones]
 
 
@@ -109,8 +123,8 @@ def resolve(*sibling_lists) -> dict:
             by_id[entry.id] = entry
         # Inline shortcuts of wins() for the common cases, since siblings repeat most
         # entries: a newer clock, or the very same version again.
-        elif entry.modified != current.modified:
-            if entry.modified > current.modified:
+        elif entry.clock != current.clock:
+            if entry.clock > current.clock:
                 by_id[entry.id] = entry
         elif not (entry == current and _identical(entry.data, current.data)) and wins(entry, current):
             by_id[entry.id] = entry
@@ -136,8 +150,8 @@ def visible(entries: list[Entry], max_items: int) -> list[Entry]:
 
 
 def latest_clock(entries: list[Entry]) -> int:
-    """Return the greatest ``modified`` in a value (0 for an empty one)."""
-    return max((e.modified for e in entries), default=0)
+    """Return the greatest ``clock`` in a value (0 for an empty one)."""
+    return max((e.clock for e in entries), default=0)
 
 
 def check_score(score) -> None:

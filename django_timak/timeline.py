@@ -16,7 +16,7 @@ from datetime import date, datetime, timezone
 from . import codecs, entries as core
 from .backends.base import BaseBackend
 from .clock import default_clock
-from .entries import Entry
+from .entries import Entry, tombstone
 from .exceptions import (
     InvalidKey,
     InvalidScore,
@@ -185,19 +185,19 @@ class Timeline:
 
     def add(self, key: str, uniq_id, score, obj_data=None, raw: bool = False, *, modified: int | None = None) -> list:
         """Add (or replace) one item; return the visible timeline."""
-        return self._show(self.update(key, adds=[(uniq_id, score, obj_data)], modified=modified), raw)
+        return self._show(self.add_and_delete(key, adds=[(uniq_id, score, obj_data)], modified=modified), raw)
 
     def delete(self, key: str, uniq_id, score=None, raw: bool = False, *, modified: int | None = None) -> list:
         """Delete one item (``score`` is accepted for timak compatibility); return the visible timeline."""
-        return self._show(self.update(key, deletes=[uniq_id], modified=modified), raw)
+        return self._show(self.add_and_delete(key, deletes=[uniq_id], modified=modified), raw)
 
     def add_many(self, key: str, items, *, modified: int | None = None) -> list[Entry]:
         """Add ``(id, score, data)`` triples in one write; return the stored entries."""
-        return self.update(key, adds=items, modified=modified)
+        return self.add_and_delete(key, adds=items, modified=modified)
 
     def delete_many(self, key: str, ids, *, modified: int | None = None) -> list[Entry]:
         """Delete ids in one write; return the stored entries."""
-        return self.update(key, deletes=ids, modified=modified)
+        return self.add_and_delete(key, deletes=ids, modified=modified)
 
     def clear(self, key: str) -> None:
         """Remove the whole timeline stored under ``key``."""
@@ -210,13 +210,13 @@ class Timeline:
         For a new follower: their home timeline gains the followee's recent items.
         """
         found = core.visible(self._read(source_key), self.max_items)[:limit]
-        return self.update(target_key, adds=[(e.id, e.score, e.data) for e in found])
+        return self.add_and_delete(target_key, adds=[(e.id, e.score, e.data) for e in found])
 
     def remove_items(self, source_key: str, target_key: str) -> list[Entry]:
         """Delete from ``target_key`` every item that ``source_key`` holds (an unfollow)."""
-        return self.update(target_key, deletes=[e.id for e in core.live(self._read(source_key))])
+        return self.add_and_delete(target_key, deletes=[e.id for e in core.live(self._read(source_key))])
 
-    def update(self, key: str, adds=(), deletes=(), *, modified: int | None = None) -> list[Entry]:
+    def add_and_delete(self, key: str, adds=(), deletes=(), *, modified: int | None = None) -> list[Entry]:
         """Apply adds ``(id, score, data)`` and deletes (ids) in one write; return the stored entries.
 
         Everything is validated before the first read, so bad input writes nothing.
@@ -229,10 +229,10 @@ class Timeline:
         changes = [self._entry(i, s, d, stamp) for i, s, d in adds]
         for uniq_id in deletes:
             check_id(uniq_id)
-            changes.append(Entry(uniq_id, 0, stamp, None, True))
+            changes.append(tombstone(uniq_id, stamp))
         return self._write(key, changes)
 
-    def apply(self, key: str, changes) -> list[Entry]:
+    def replay(self, key: str, changes) -> list[Entry]:
         """Merge ``Entry`` changes that carry their own clocks in one write.
 
         For replaying recorded operations (the outbox): each change keeps the clock it
@@ -241,16 +241,20 @@ class Timeline:
         """
         checked = []
         for change in changes:
-            self._check_clock(change.modified)
-            checked.append(self._entry(change.id, change.score, change.data, change.modified, change.deleted))
+            self._check_clock(change.clock)
+            checked.append(self._entry(change.id, change.score, change.data, change.clock, change.deleted))
         return self._write(key, checked)
+
+    #: The old names of ``add_and_delete`` and ``replay``.
+    update = add_and_delete
+    apply = replay
 
     def _write(self, key, changes):
         check_key(key)
         for attempt in range(self.max_attempts):
             versioned = self.backend.read(key)
             found = self._merged(versioned)
-            changed = self._apply(found, changes)
+            changed = self._changed_value(found, changes)
             if changed is None:
                 if len(versioned.values) > 1:
                     self._repair(key, found, versioned.token)
@@ -269,15 +273,15 @@ class Timeline:
         if isinstance(modified, bool) or not isinstance(modified, int) or modified < 1:
             raise InvalidTimelineInput(f"modified must be a positive int, not {modified!r}")
 
-    def _entry(self, uniq_id, score, data, modified, deleted=False):
+    def _entry(self, uniq_id, score, data, clock, deleted=False):
         check_id(uniq_id)
         if deleted:
-            return Entry(uniq_id, 0 if score is None else to_score(score), modified, None, True)
+            return tombstone(uniq_id, clock, 0 if score is None else to_score(score))
         if data is not None:
             codecs.dumps_data(data)
-        return Entry(uniq_id, to_score(score), modified, data)
+        return Entry(uniq_id, to_score(score), clock, data)
 
-    def _apply(self, found, changes):
+    def _changed_value(self, found, changes):
         """Return the value after ``changes``, or None if they change nothing.
 
         Changes stamped 0 take a clock after everything ``found`` holds.
@@ -292,9 +296,9 @@ class Timeline:
                     continue
             elif old is not None and not old.deleted and old.score == change.score and old.data == change.data:
                 continue
-            if not change.modified:
+            if not change.clock:
                 stamp = stamp or self.clock.now(core.latest_clock(found))
-                change = change._replace(modified=stamp)
+                change = change._replace(clock=stamp)
             news.append(change)
         if not news:
             return None

@@ -89,7 +89,7 @@ def siblings(count: int) -> list[bytes]:
     base = entries(SIZE)
     values = []
     for writer in range(count):
-        clock = base[0].modified + writer + 1
+        clock = base[0].clock + writer + 1
         news = [Entry(i, s, clock, d) for i, s, d in items(10, start=SIZE + writer * 10)]
         gone = [e._replace(modified=clock, data=None, deleted=True) for e in base[writer * 2 : writer * 2 + 2]]
         values.append(codecs.encode(merge(base, news + gone, capacity=SIZE, tombstones=100)))

@@ -22,7 +22,7 @@ MOST = 20_000
 def packed(found) -> bytes:
     """Return the bare content of entries, with no structure around it."""
     return b"".join(
-        e.id.encode() + struct.pack("<qq", e.score, e.modified) + codecs.dumps_data(e.data).encode() for e in found
+        e.id.encode() + struct.pack("<qq", e.score, e.clock) + codecs.dumps_data(e.data).encode() for e in found
     )
 
 
