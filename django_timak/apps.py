@@ -8,3 +8,6 @@ class TimakConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401  (registers the system checks)
+        from .receivers import wire_all
+
+        wire_all()

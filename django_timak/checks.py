@@ -1,4 +1,4 @@
-"""System checks for TIMAK_TIMELINES: misconfiguration shows in ``manage.py check``."""
+"""System checks for the settings and the declarations: misconfiguration shows in ``manage.py check``."""
 
 from importlib.util import find_spec
 
@@ -8,10 +8,26 @@ from django.core import checks
 from django.core.exceptions import FieldDoesNotExist
 from django.db import DatabaseError, models
 
+from .conf import (
+    ALIAS_KEYS,
+    ALIAS_OPTIONS,
+    FANOUT,
+    FANOUT_OPTIONS,
+    OUTBOX,
+    OUTBOX_OPTIONS,
+    TIMELINES,
+    configured_timelines,
+    invalid_values,
+    outbox_settings,
+)
 from .declarations import RECIPIENT, TimelineMixin, declared_fields
-from .fanout import DEFAULTS as FANOUT_DEFAULTS, RUN_MODES, SETTING as FANOUT
-from .handler import KNOWN_KEYS, SETTING, TimelineConfigError, build_timeline, configured_timelines
-from .outbox import DEFAULTS as OUTBOX_DEFAULTS, SETTING as OUTBOX, outbox_database, outbox_settings, status
+from .exceptions import TimelineConfigError
+from .handler import build_timeline
+from .outbox import outbox_database, status
+
+#: The check id of each invalid value.
+FANOUT_IDS = {"RUN": "django_timak.E011", "BATCH_SIZE": "django_timak.E012", "WORKERS": "django_timak.E012"}
+OUTBOX_IDS = dict.fromkeys(OUTBOX_OPTIONS, "django_timak.E032") | {"ENABLED": "django_timak.E031"}
 
 
 @checks.register("django_timak")
@@ -21,7 +37,7 @@ def check_timelines(app_configs=None, **kwargs):
     if not isinstance(config, dict):
         return [
             checks.Error(
-                f"{SETTING} must be a dict of aliases.",
+                f"{TIMELINES} must be a dict of aliases.",
                 hint='For example {"default": {"BACKEND": "django_timak.backends.db.DatabaseBackend"}}.',
                 id="django_timak.E001",
             )
@@ -31,21 +47,23 @@ def check_timelines(app_configs=None, **kwargs):
         if not isinstance(options, dict):
             errors.append(
                 checks.Error(
-                    f"{SETTING}[{alias!r}] must be a dict.",
+                    f"{TIMELINES}[{alias!r}] must be a dict.",
                     hint='Give each alias a dict with at least a "BACKEND".',
                     id="django_timak.E001",
                 )
             )
             continue
-        unknown = sorted(set(options) - KNOWN_KEYS)
+        unknown = sorted(set(options) - ALIAS_KEYS)
         if unknown:
             errors.append(
                 checks.Error(
-                    f"{SETTING}[{alias!r}] has unknown keys: {', '.join(unknown)}.",
-                    hint=f"Known keys: {', '.join(sorted(KNOWN_KEYS))}.",
+                    f"{TIMELINES}[{alias!r}] has unknown keys: {', '.join(unknown)}.",
+                    hint=f"Known keys: {', '.join(sorted(ALIAS_KEYS))}.",
                     id="django_timak.E002",
                 )
             )
+        for _, message in invalid_values(f"{TIMELINES}[{alias!r}]", ALIAS_OPTIONS, options):
+            errors.append(checks.Error(message, id="django_timak.E004"))
         try:
             timeline = build_timeline(alias, options)
         except TimelineConfigError as e:
@@ -62,15 +80,15 @@ def check_timelines(app_configs=None, **kwargs):
     return errors
 
 
-def _dict_setting(name, defaults, error_id):
+def _dict_setting(name, options, error_id):
     """Return ``(config, errors)`` for a dict setting: a non-dict or unknown keys are errors."""
     config = getattr(settings, name, None)
-    hint = f"Known keys: {', '.join(defaults)}."
+    hint = f"Known keys: {', '.join(options)}."
     if config is None:
         return {}, []
     if not isinstance(config, dict):
         return None, [checks.Error(f"{name} must be a dict.", hint=hint, id=error_id)]
-    unknown = sorted(set(config) - set(defaults))
+    unknown = sorted(set(config) - set(options))
     if unknown:
         return config, [checks.Error(f"{name} has unknown keys: {', '.join(unknown)}.", hint=hint, id=error_id)]
     return config, []
@@ -79,21 +97,11 @@ def _dict_setting(name, defaults, error_id):
 @checks.register("django_timak")
 def check_fanout(app_configs=None, **kwargs):
     """Report a TIMAK_FANOUT setting that fan-out cannot run with."""
-    config, errors = _dict_setting(FANOUT, FANOUT_DEFAULTS, "django_timak.E010")
+    config, errors = _dict_setting(FANOUT, FANOUT_OPTIONS, "django_timak.E010")
     if config is None:
         return errors
-    run = config.get("RUN", FANOUT_DEFAULTS["RUN"])
-    if run not in RUN_MODES:
-        errors.append(
-            checks.Error(f"{FANOUT}['RUN'] must be 'inline' or 'task', not {run!r}.", id="django_timak.E011")
-        )
-    for name in ("BATCH_SIZE", "WORKERS"):
-        value = config.get(name, FANOUT_DEFAULTS[name])
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            errors.append(
-                checks.Error(f"{FANOUT}[{name!r}] must be a positive int, not {value!r}.", id="django_timak.E012")
-            )
-    if run == "task" and not (find_spec("django.tasks") or find_spec("django_tasks")):
+    errors.extend(checks.Error(message, id=FANOUT_IDS[key]) for key, message in invalid_values(FANOUT, FANOUT_OPTIONS, config))
+    if config.get("RUN") == "task" and not (find_spec("django.tasks") or find_spec("django_tasks")):
         errors.append(
             checks.Error(
                 f"{FANOUT}['RUN'] is 'task' but no tasks framework is installed.",
@@ -107,17 +115,10 @@ def check_fanout(app_configs=None, **kwargs):
 @checks.register("django_timak")
 def check_outbox_setting(app_configs=None, **kwargs):
     """Report a TIMAK_OUTBOX setting the outbox cannot run with."""
-    config, errors = _dict_setting(OUTBOX, OUTBOX_DEFAULTS, "django_timak.E030")
+    config, errors = _dict_setting(OUTBOX, OUTBOX_OPTIONS, "django_timak.E030")
     if config is None:
         return errors
-    if config.get("ENABLED") not in (None, True, False):
-        errors.append(
-            checks.Error(f"{OUTBOX}['ENABLED'] must be True, False or None, not {config['ENABLED']!r}.", id="django_timak.E031")
-        )
-    for name in ("BATCH_SIZE", "BACKOFF", "MAX_BACKOFF", "LEASE", "WARN_AGE"):
-        value = config.get(name, OUTBOX_DEFAULTS[name])
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            errors.append(checks.Error(f"{OUTBOX}[{name!r}] must be a positive number, not {value!r}.", id="django_timak.E032"))
+    errors.extend(checks.Error(message, id=OUTBOX_IDS[key]) for key, message in invalid_values(OUTBOX, OUTBOX_OPTIONS, config))
     return errors
 
 
@@ -231,7 +232,7 @@ def _check_field(model, field, aliases):
     if isinstance(aliases, dict) and field.timeline not in aliases:
         errors.append(
             checks.Error(
-                f"{where}: timeline={field.timeline!r} is not an alias of {SETTING}.",
+                f"{where}: timeline={field.timeline!r} is not an alias of {TIMELINES}.",
                 hint=f"Known aliases: {', '.join(aliases)}.",
                 obj=model,
                 id="django_timak.E024",

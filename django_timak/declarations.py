@@ -1,9 +1,11 @@
 """Declaring the timelines a model's rows belong to: ``TimelineMixin`` and ``TimelineField``.
 
 A ``TimelineField`` adds no column: it names a key template, a score field and,
-optionally, recipients, a condition and data. ``TimelineMixin`` keeps the timelines
-current: its signals (connected with ``sender=`` the model) compute, on save and
-delete, the operations that bring every key up to date and hand them to ``fanout``.
+optionally, recipients, a condition and data. ``TimelineMixin`` marks the models
+whose timelines are kept current, and tells which keys a row belongs to; the signal
+receivers (``receivers``, connected with ``sender=`` each model when the app is
+ready) turn saves and deletes into operations (``row_operations``) for ``fanout``.
+This module imports none of them, so declaring a model loads no delivery code.
 
 Which keys a row belonged to before a save is known without a query: the row's
 field values are remembered when it is loaded or saved (like django-model-utils'
@@ -13,12 +15,15 @@ FieldTracker), and the previous version is rebuilt from them when any has change
 import copy
 import string
 
-from django.db.models.signals import class_prepared, post_delete, post_init, post_save, pre_delete
-
-from . import fanout
-from .clock import default_clock
+from .aliases import lazy_names
 from .refs import make_ref
 from .timeline import to_score
+
+#: Names that lived here before django_timak.row_operations.
+__getattr__ = lazy_names(
+    __name__,
+    {"save_operations": "django_timak.row_operations", "delete_operations": "django_timak.row_operations"},
+)
 
 RECIPIENT = "recipient"
 
@@ -168,61 +173,3 @@ class TimelineMixin:
     def timeline_keys(self) -> set:
         """Return ``{(timeline, key)}`` the row belongs to (no data computed)."""
         return {(field.timeline, key) for field in self._timak_fields for key in field.keys(self)}
-
-
-def save_operations(row, previous) -> list[fanout.Operation]:
-    """Return the operations a save implies: add to current keys, delete from left ones."""
-    modified = default_clock.now()
-    current = row.timeline_memberships()
-    ops = [fanout.Operation(t, key, fanout.ADD, i, s, d, modified) for (t, key), (i, s, d) in current.items()]
-    if previous is not None:
-        ref = make_ref(row)
-        left = sorted(previous.timeline_keys() - set(current))
-        ops.extend(fanout.Operation(t, key, fanout.DELETE, ref, None, None, modified) for t, key in left)
-    return ops
-
-
-def delete_operations(row) -> list[fanout.Operation]:
-    """Return the operations a delete implies: delete from every key the row belonged to."""
-    modified = default_clock.now()
-    ref = make_ref(row)
-    keys = row.timeline_keys()
-    previous = row._timak_previous()
-    if previous is not None:
-        keys |= previous.timeline_keys()
-    return [fanout.Operation(t, key, fanout.DELETE, ref, None, None, modified) for t, key in sorted(keys)]
-
-
-def _remember(sender, instance, **kwargs):
-    instance._timak_remember()
-
-
-def _saved(sender, instance, created, raw, using, **kwargs):
-    if not raw:  # loaddata: related rows may not exist yet; rebuild_timelines afterwards
-        previous = None if created else instance._timak_previous()
-        fanout.publish(sender, save_operations(instance, previous), using)
-    instance._timak_remember()
-
-
-def _deleting(sender, instance, using, **kwargs):
-    # Computed before any row goes, while relations (recipients) are intact.
-    instance._timak_pending_delete = delete_operations(instance)
-
-
-def _deleted(sender, instance, using, **kwargs):
-    fanout.publish(sender, instance.__dict__.pop("_timak_pending_delete", []), using)
-
-
-def _wire(sender, **kwargs):
-    """Connect a TimelineMixin model's signals once it is ready, with sender=model."""
-    if not issubclass(sender, TimelineMixin):
-        return
-    sender._timak_fields = sender.timeline_fields()
-    label = sender._meta.label_lower
-    post_init.connect(_remember, sender=sender, dispatch_uid=f"django_timak.remember.{label}")
-    post_save.connect(_saved, sender=sender, dispatch_uid=f"django_timak.saved.{label}")
-    pre_delete.connect(_deleting, sender=sender, dispatch_uid=f"django_timak.deleting.{label}")
-    post_delete.connect(_deleted, sender=sender, dispatch_uid=f"django_timak.deleted.{label}")
-
-
-class_prepared.connect(_wire, dispatch_uid="django_timak.declarations.wire")

@@ -15,40 +15,30 @@ import threading
 from contextlib import contextmanager
 from functools import partial
 
-from django.conf import settings
 from django.db import transaction
 
 from . import outbox
-from .handler import TimelineConfigError
-from .operations import ADD, DELETE, Operation, apply_operations, group  # noqa: F401 (fan-out API)
+from .aliases import lazy_names
+from .conf import fanout_settings
+from .operations import Operation, apply_batch, group, report_failures
 from .refs import model_label
-from .signals import fanout_failed
 
 logger = logging.getLogger("django_timak")
 
-SETTING = "TIMAK_FANOUT"
-DEFAULTS = {
-    #: "inline": apply every batch after commit, in the process that saved;
-    #: "task": enqueue one task per batch (django.tasks, or the django-tasks backport).
-    "RUN": "inline",
-    #: Keys written per batch (per task).
-    "BATCH_SIZE": 500,
-    #: Concurrent writes within a batch, for a networked store.
-    "WORKERS": 8,
-    #: Where the tasks go when RUN is "task".
-    "TASK_BACKEND": "default",
-    "TASK_QUEUE": "default",
-}
-RUN_MODES = ("inline", "task")
-
-
-def fanout_settings() -> dict:
-    """Return TIMAK_FANOUT over its defaults, read now so override_settings applies."""
-    configured = getattr(settings, SETTING, None) or {}
-    config = {**DEFAULTS, **configured}
-    if config["RUN"] not in RUN_MODES:
-        raise TimelineConfigError(f"{SETTING}['RUN'] must be one of {RUN_MODES}, not {config['RUN']!r}")
-    return config
+#: Names that lived here before django_timak.conf and django_timak.operations.
+__getattr__ = lazy_names(
+    __name__,
+    {
+        "SETTING": "django_timak.conf:FANOUT",
+        "DEFAULTS": "django_timak.conf:FANOUT_DEFAULTS",
+        "RUN_MODES": "django_timak.conf",
+        "ADD": "django_timak.operations",
+        "DELETE": "django_timak.operations",
+        "apply_operations": "django_timak.operations",
+        "report": "django_timak.operations:report_failures",
+        "deliver": "django_timak.fanout:run_recorded",
+    },
+)
 
 
 def publish(model, operations: list[Operation], using: str | None = None) -> None:
@@ -70,7 +60,7 @@ def publish(model, operations: list[Operation], using: str | None = None) -> Non
         if collected is not None:
             transaction.on_commit(partial(collected.outboxed.setdefault(using, []).extend, ids), using=using)
         else:
-            transaction.on_commit(partial(deliver, ids, using, config), using=using, robust=True)
+            transaction.on_commit(partial(run_recorded, ids, using, config), using=using, robust=True)
     if direct:
         if collected is not None:
             transaction.on_commit(partial(collected.direct.setdefault(model, []).extend, direct), using=using)
@@ -88,7 +78,7 @@ class _Batch:
         for model, operations in self.direct.items():
             run(model, operations, config)
         for using, ids in self.outboxed.items():
-            deliver(ids, using, config)
+            run_recorded(ids, using, config)
 
 
 _collecting = threading.local()
@@ -114,8 +104,8 @@ def batched():
         transaction.on_commit(batch.flush, robust=True)
 
 
-def deliver(ids: list[int], using: str | None, config: dict) -> None:
-    """Apply a commit's recorded operations: inline, or in a task; failures stay recorded."""
+def run_recorded(ids: list[int], using: str | None, config: dict) -> None:
+    """Deliver a commit's outbox rows: inline, or in a task; failures stay recorded."""
     if config["RUN"] != "task":
         outbox.deliver(ids, using=using, workers=config["WORKERS"])
         return
@@ -145,33 +135,10 @@ def enqueue(model, batch: list[Operation], config: dict) -> None:
         task = apply_fanout_batch.using(backend=config["TASK_BACKEND"], queue_name=config["TASK_QUEUE"])
         task.enqueue(model_label(model), [op.to_dict() for op in batch])
     except Exception as e:  # any task backend's error: the save must still succeed
-        report(model, [(batch, e)])
+        report_failures(model, [(batch, e)])
 
 
 def batches(operations, size: int) -> list[list[Operation]]:
     """Split ``operations`` into batches of at most ``size`` writes (groups)."""
     groups = list(group(operations).values())
     return [[op for g in groups[i : i + size] for op in g] for i in range(0, len(groups), size)]
-
-
-def apply_batch(model, batch: list[Operation], workers: int) -> int:
-    """Apply one batch; report failures; return how many writes failed."""
-    failures = apply_operations(batch, workers)
-    if failures:
-        report(model, failures)
-    return len(failures)
-
-
-def report(model, failures: list[tuple[list[Operation], Exception]]) -> None:
-    """Log the keys a batch could not update, and send ``fanout_failed``."""
-    keys = sorted({f"{op.timeline}:{op.key}" for ops, _ in failures for op in ops})
-    logger.error(
-        "timak: fan-out of %s failed for %d key(s): %s (%s); run rebuild_timelines to repair",
-        model_label(model),
-        len(keys),
-        ", ".join(keys),
-        failures[0][1],
-        exc_info=failures[0][1],
-    )
-    failed = [op for ops, _ in failures for op in ops]
-    fanout_failed.send(sender=model, operations=failed, exception=failures[0][1])

@@ -7,53 +7,40 @@ Settings are read on first use and re-read when ``override_settings`` changes th
 
 import threading
 
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
 
+from .aliases import lazy_names
+from .conf import TIMELINE_ARGUMENTS, TIMELINES, alias_defaults, alias_settings, configured_timelines
+from .exceptions import TimelineConfigError
 from .timeline import Timeline
 
-SETTING = "TIMAK_TIMELINES"
-DEFAULT_TIMELINES = {
-    "default": {"BACKEND": "django_timak.backends.db.DatabaseBackend", "MAX_ITEMS": 1000},
-}
-#: Keys of one alias's settings, with the Timeline argument each one sets.
-TIMELINE_ARGUMENTS = {
-    "MAX_ITEMS": "max_items",
-    "ORDER": "order",
-    "COMPRESS": "compress",
-    "MARGIN": "margin",
-    "MAX_TOMBSTONES": "max_tombstones",
-    "MAX_VALUE_BYTES": "max_value_bytes",
-}
-KNOWN_KEYS = {"BACKEND", "OPTIONS", *TIMELINE_ARGUMENTS}
-
-
-class TimelineConfigError(ImproperlyConfigured):
-    """TIMAK_TIMELINES, or a timeline declaration, is misconfigured."""
-
-
-def configured_timelines() -> dict:
-    """Return the TIMAK_TIMELINES setting, or the default when it is not set."""
-    return getattr(settings, SETTING, None) or DEFAULT_TIMELINES
+#: Names that lived here before django_timak.conf and django_timak.exceptions.
+__getattr__ = lazy_names(
+    __name__,
+    {
+        "SETTING": "django_timak.conf:TIMELINES",
+        "DEFAULT_TIMELINES": "django_timak.conf",
+        "KNOWN_KEYS": "django_timak.conf:ALIAS_KEYS",
+    },
+)
 
 
 def build_timeline(alias: str, config: dict) -> Timeline:
     """Return the Timeline one alias's settings describe."""
+    config = {**alias_defaults(), **config}
     try:
         backend_class = import_string(config["BACKEND"])
     except KeyError as e:
-        raise TimelineConfigError(f"{SETTING}[{alias!r}] has no 'BACKEND'") from e
+        raise TimelineConfigError(f"{TIMELINES}[{alias!r}] has no 'BACKEND'") from e
     except ImportError as e:
-        raise TimelineConfigError(f"{SETTING}[{alias!r}]: cannot import BACKEND {config['BACKEND']!r}: {e}") from e
-    options = {name.lower(): value for name, value in config.get("OPTIONS", {}).items()}
+        raise TimelineConfigError(f"{TIMELINES}[{alias!r}]: cannot import BACKEND {config['BACKEND']!r}: {e}") from e
+    options = {name.lower(): value for name, value in config["OPTIONS"].items()}
     try:
         backend = backend_class(**options)
-        arguments = {arg: config[name] for name, arg in TIMELINE_ARGUMENTS.items() if name in config}
-        return Timeline(backend=backend, **arguments)
+        return Timeline(backend=backend, **{argument: config[key] for key, argument in TIMELINE_ARGUMENTS.items()})
     except (TypeError, ValueError, ImportError) as e:
-        raise TimelineConfigError(f"{SETTING}[{alias!r}] is invalid: {e}") from e
+        raise TimelineConfigError(f"{TIMELINES}[{alias!r}] is invalid: {e}") from e
 
 
 class TimelineHandler:
@@ -68,12 +55,10 @@ class TimelineHandler:
             return self._timelines[alias]
         except KeyError:
             pass
-        config = configured_timelines()
-        if alias not in config:
-            raise TimelineConfigError(f"{SETTING} has no timeline named {alias!r}")
+        config = alias_settings(alias)
         with self._lock:
             if alias not in self._timelines:
-                self._timelines[alias] = build_timeline(alias, config[alias])
+                self._timelines[alias] = build_timeline(alias, config)
             return self._timelines[alias]
 
     def __iter__(self):
@@ -99,7 +84,7 @@ timelines = TimelineHandler()
 
 
 def _reset_on_change(*, setting, **kwargs):
-    if setting == SETTING:
+    if setting == TIMELINES:
         timelines.reset()
 
 

@@ -7,13 +7,18 @@ keeping its own clock), concurrently over a bounded pool for a networked store, 
 without waiting on a store again once it has failed in this call.
 """
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .entries import Entry
-from .exceptions import TimelineBackendError
-from .handler import TimelineConfigError, timelines
+from .entries import Entry, tombstone
+from .exceptions import TimelineBackendError, TimelineConfigError
+from .handler import timelines
+from .refs import model_label
+from .signals import fanout_failed
+
+logger = logging.getLogger("django_timak")
 
 ADD, DELETE = "add", "delete"
 
@@ -40,7 +45,7 @@ class Operation:
     def entry(self) -> Entry:
         """Return the change as an ``Entry`` (a tombstone for a delete)."""
         if self.action == DELETE:
-            return Entry(self.id, self.score or 0, self.modified, None, True)
+            return tombstone(self.id, self.modified, self.score or 0)
         return Entry(self.id, self.score, self.modified, self.data)
 
 
@@ -55,7 +60,7 @@ def group(operations) -> dict:
 def write(ops: list[Operation]) -> None:
     """Apply one group: one read-merge-write of its key, each change with its own clock."""
     first = ops[0]
-    timelines[first.timeline].apply(first.key, [op.entry() for op in ops])
+    timelines[first.timeline].replay(first.key, [op.entry() for op in ops])
 
 
 def _attempt(ops):
@@ -105,3 +110,26 @@ def apply_operations(operations, workers: int) -> list[tuple[list[Operation], Ex
                 if isinstance(error, (TimelineBackendError, TimelineConfigError)):
                     down[ops[0].timeline] = error
     return failures
+
+
+def apply_batch(model, batch: list[Operation], workers: int) -> int:
+    """Apply one fan-out batch of ``model``'s rows; report failures; return how many writes failed."""
+    failures = apply_operations(batch, workers)
+    if failures:
+        report_failures(model, failures)
+    return len(failures)
+
+
+def report_failures(model, failures: list[tuple[list[Operation], Exception]]) -> None:
+    """Log the keys a fan-out batch could not update, and send ``fanout_failed``."""
+    keys = sorted({f"{op.timeline}:{op.key}" for ops, _ in failures for op in ops})
+    logger.error(
+        "timak: fan-out of %s failed for %d key(s): %s (%s); run rebuild_timelines to repair",
+        model_label(model),
+        len(keys),
+        ", ".join(keys),
+        failures[0][1],
+        exc_info=failures[0][1],
+    )
+    failed = [op for ops, _ in failures for op in ops]
+    fanout_failed.send(sender=model, operations=failed, exception=failures[0][1])

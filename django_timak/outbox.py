@@ -20,36 +20,20 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import router, transaction
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
+from .aliases import lazy_names
+from .conf import fanout_settings, outbox_settings
 from .handler import timelines
 from .models import PendingOperation
 from .operations import Operation, apply_operations
 
 logger = logging.getLogger("django_timak")
 
-SETTING = "TIMAK_OUTBOX"
-DEFAULTS = {
-    #: True, False, or None: on for the timelines whose store is networked (Riak).
-    "ENABLED": None,
-    #: Rows applied per drain batch.
-    "BATCH_SIZE": 500,
-    #: Seconds before the first retry; doubles with every failure, up to MAX_BACKOFF.
-    "BACKOFF": 1.0,
-    "MAX_BACKOFF": 300.0,
-    #: Seconds a drain holds the rows it claimed; longer than a batch can take.
-    "LEASE": 60.0,
-    #: The system check warns when the oldest pending operation is older than this.
-    "WARN_AGE": 300.0,
-}
-
-
-def outbox_settings() -> dict:
-    """Return TIMAK_OUTBOX over its defaults, read now so override_settings applies."""
-    return {**DEFAULTS, **(getattr(settings, SETTING, None) or {})}
+#: Names that lived here before django_timak.conf.
+__getattr__ = lazy_names(__name__, {"SETTING": "django_timak.conf:OUTBOX", "DEFAULTS": "django_timak.conf:OUTBOX_DEFAULTS"})
 
 
 def enabled_for(alias: str) -> bool:
@@ -98,10 +82,10 @@ class DrainResult:
         return self
 
 
-def drain(*, ids=None, limit: int | None = None, using: str | None = None, workers: int = 8) -> DrainResult:
+def drain(*, ids=None, limit: int | None = None, using: str | None = None, workers: int | None = None) -> DrainResult:
     """Claim up to ``limit`` due operations (only ``ids``, if given), apply them, settle them.
 
-    Writes to a networked store run ``workers`` at a time (TIMAK_FANOUT's WORKERS).
+    Writes to a networked store run ``workers`` at a time (by default TIMAK_FANOUT's WORKERS).
     Once a store fails, the rest of that store's operations in the batch are not
     tried: they are retried later with the failed ones, so a caller waits for a down
     store at most one timeout (per concurrent write).
@@ -115,6 +99,8 @@ def drain(*, ids=None, limit: int | None = None, using: str | None = None, worke
     for row in rows:
         groups.setdefault((row.timeline, row.key), []).append(row)
     operations = [Operation(row.timeline, row.key, **row.operation) for row in rows]
+    if workers is None:
+        workers = fanout_settings()["WORKERS"]
     failures = {(ops[0].timeline, ops[0].key): error for ops, error in apply_operations(operations, workers)}
     done = [row.pk for (alias, key), group in groups.items() if (alias, key) not in failures for row in group]
     result = DrainResult(applied=len(done))
@@ -133,7 +119,7 @@ def drain(*, ids=None, limit: int | None = None, using: str | None = None, worke
     return result
 
 
-def drain_all(*, using: str | None = None, max_batches: int | None = None, workers: int = 8) -> DrainResult:
+def drain_all(*, using: str | None = None, max_batches: int | None = None, workers: int | None = None) -> DrainResult:
     """Drain batch after batch until nothing is due, or a batch applies nothing."""
     total = DrainResult()
     batches = 0
@@ -146,7 +132,7 @@ def drain_all(*, using: str | None = None, max_batches: int | None = None, worke
     return total
 
 
-def deliver(ids, using: str | None = None, workers: int = 8) -> DrainResult:
+def deliver(ids, using: str | None = None, workers: int | None = None) -> DrainResult:
     """Apply a commit's own operations; if the stores answered, retry as many due ones.
 
     The retries are bounded by the commit's own work, so a request never pays for a

@@ -8,8 +8,10 @@ system check django_timak.E013 reports it earlier).
 
 from django.apps import apps
 
-from . import fanout, outbox
-from .handler import TimelineConfigError
+from . import outbox
+from .conf import fanout_settings
+from .exceptions import TimelineConfigError
+from .operations import Operation, apply_batch, group
 
 try:
     from django.tasks import task
@@ -21,21 +23,20 @@ except ImportError:
             'TIMAK_FANOUT["RUN"] = "task" needs django.tasks (Django 6) or the django-tasks backport'
         ) from e
 
-_config = fanout.fanout_settings()
+_config = fanout_settings()
 
 
 @task(backend=_config["TASK_BACKEND"], queue_name=_config["TASK_QUEUE"])
 def apply_fanout_batch(model_label: str, operations: list[dict]) -> dict:
     """Apply one fan-out batch; return how many writes it made and how many failed."""
     model = apps.get_model(model_label)
-    batch = [fanout.Operation.from_dict(op) for op in operations]
-    failed = fanout.apply_batch(model, batch, fanout.fanout_settings()["WORKERS"])
-    return {"writes": len(fanout.group(batch)), "failed": failed}
+    batch = [Operation.from_dict(op) for op in operations]
+    failed = apply_batch(model, batch, fanout_settings()["WORKERS"])
+    return {"writes": len(group(batch)), "failed": failed}
 
 
 @task(backend=_config["TASK_BACKEND"], queue_name=_config["TASK_QUEUE"])
 def drain_outbox(ids: list[int] | None = None, using: str | None = None) -> dict:
     """Apply recorded outbox operations (``ids``, else whatever is due); return the counts."""
-    workers = fanout.fanout_settings()["WORKERS"]
-    result = outbox.deliver(ids, using=using, workers=workers) if ids else outbox.drain_all(using=using, workers=workers)
+    result = outbox.deliver(ids, using=using) if ids else outbox.drain_all(using=using)
     return {"applied": result.applied, "failed": result.failed}

@@ -10,7 +10,7 @@ from django.test.utils import isolate_apps
 from django_timak import TimelineField, TimelineMixin
 from django_timak import checks as timak_checks
 from django_timak.checks import check_declarations, check_fanout
-from django_timak.handler import TimelineConfigError
+from django_timak.exceptions import TimelineConfigError
 from django_timak.refs import make_ref, parse_ref
 from tests.models import Photo, Post, User
 

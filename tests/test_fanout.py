@@ -157,7 +157,7 @@ def test_a_later_unpublish_wins_over_an_older_add_applied_late(graph, monkeypatc
     post.save()
     older_adds, later_deletes = published
     assert {op.action for op in older_adds} == {"add"} and {op.action for op in later_deletes} == {"delete"}
-    fanout.apply_operations(older_adds, workers=1)  # the add arrives again, late (a retry)
+    operations.apply_operations(older_adds, workers=1)  # the add arrives again, late (a retry)
     assert ids(f"user:{alice.pk}:posts") == ids(f"user:{bob.pk}:home") == ids(f"user:{alice.pk}:posts", "memory") == []
 
 
@@ -176,7 +176,7 @@ def test_each_key_is_written_once_per_batch(graph, monkeypatch, run_mode):
         follow(reader, alice)
     writes, batches = [], []
     monkeypatch.setattr(operations, "write", lambda ops, real=operations.write: (writes.append(ops[0].key), real(ops))[1])
-    monkeypatch.setattr(fanout, "apply_batch", lambda m, b, w, real=fanout.apply_batch: (batches.append(len(b)), real(m, b, w))[1])
+    monkeypatch.setattr(operations, "apply_operations", lambda b, w, real=operations.apply_operations: (batches.append(len(b)), real(b, w))[1])
     post = Post.objects.create(author=alice, body="to seven readers")
     homes = sorted(f"user:{r.pk}:home" for r in [*graph[1:3], *readers])
     assert sorted(writes) == sorted([f"user:{alice.pk}:posts"] * 2 + homes)

@@ -11,7 +11,7 @@ from django.test import override_settings
 
 from conftest import DATABASE_ALIASES
 from django_timak import outbox, timelines
-from django_timak.fanout import Operation
+from django_timak.operations import Operation
 from django_timak.models import PendingOperation
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=DATABASE_ALIASES)

@@ -8,7 +8,7 @@ from django_timak import Timeline, timelines
 from django_timak.backends.db import DatabaseBackend
 from django_timak.backends.memory import MemoryBackend
 from django_timak.checks import check_timelines
-from django_timak.handler import TimelineConfigError
+from django_timak.exceptions import TimelineConfigError
 
 MEMORY = "django_timak.backends.memory.MemoryBackend"
 

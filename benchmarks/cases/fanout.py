@@ -1,6 +1,6 @@
 """Case 5: fan-out of one new row to many follower timelines, each already full-ish.
 
-The fan-out is ``fanout.apply_operations`` (what a save runs after commit, one write
+The fan-out is ``operations.apply_operations`` (what a save runs after commit, one write
 per key), and ``fanout.run`` (the same in batches of ``BATCH_SIZE`` keys, as
 ``rebuild_timelines`` and background tasks apply them). The floor is the store's
 own round trip: reading each key and writing the same bytes back. For Riak, the
@@ -17,9 +17,11 @@ from django.db import connections
 from django.test import override_settings
 
 from django_timak import codecs, fanout
+from django_timak.conf import FANOUT_DEFAULTS
 from django_timak.clock import default_clock
 from django_timak.handler import timelines
 from django_timak.models import StoredTimeline
+from django_timak.operations import ADD, Operation, apply_operations
 
 from ..items import entries, item
 from ..measure import Stats, timed
@@ -43,7 +45,7 @@ def operations(alias, config):
     pk = next(_posts)
     item_id, score, data = item(pk, random.Random(pk))
     modified = default_clock.now()
-    return [fanout.Operation(alias, key, fanout.ADD, item_id, score, data, modified) for key in keys(config)]
+    return [Operation(alias, key, ADD, item_id, score, data, modified) for key in keys(config)]
 
 
 def stored_value(config) -> bytes:
@@ -75,7 +77,7 @@ def database_rows(alias, config):
         floor = Stats.of([raw_round_trips(timelines[alias].backend, sample) for _ in range(config.runs)])
         floor_rate = floor.rate(len(sample))
         for name, apply in (
-            ("one write per key", lambda ops: fanout.apply_operations(ops, 1)),
+            ("one write per key", lambda ops: apply_operations(ops, 1)),
             ("batches of 500", _batched),
         ):
             spent = Stats.of([_fan_out(apply, alias, config) for _ in range(config.fanout_runs)])
@@ -88,8 +90,8 @@ def database_rows(alias, config):
 
 def _batched(ops):
     """Apply ``ops`` as rebuild_timelines does: a batch of keys at a time."""
-    size = fanout.DEFAULTS["BATCH_SIZE"]
-    return [failure for batch in fanout.batches(ops, size) for failure in fanout.apply_operations(batch, 1)]
+    size = FANOUT_DEFAULTS["BATCH_SIZE"]
+    return [failure for batch in fanout.batches(ops, size) for failure in apply_operations(batch, 1)]
 
 
 def _fan_out(apply, alias, config):
@@ -118,10 +120,10 @@ def riak_rows(config):
             for _ in range(config.fanout_runs):
                 ops = operations("riak", config)
                 started = time.process_time()
-                sequential.append(timed(lambda: _check(fanout.apply_operations(ops, 1))))
+                sequential.append(timed(lambda: _check(apply_operations(ops, 1))))
                 cpu.append(time.process_time() - started)
-            workers = fanout.DEFAULTS["WORKERS"]
-            pooled = [_fan_out(lambda ops: fanout.apply_operations(ops, workers), "riak", config)
+            workers = FANOUT_DEFAULTS["WORKERS"]
+            pooled = [_fan_out(lambda ops: apply_operations(ops, workers), "riak", config)
                       for _ in range(config.fanout_runs)]
     sequential, pooled, cpu = Stats.of(sequential), Stats.of(pooled), Stats.of(cpu)
     seq_rate, pool_rate = sequential.rate(config.followers), pooled.rate(config.followers)

@@ -12,10 +12,11 @@ import time
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 
-from ... import fanout
 from ...clock import default_clock
+from ...conf import fanout_settings
 from ...declarations import TimelineMixin
 from ...handler import timelines
+from ...operations import ADD, Operation, apply_operations
 
 BAR_WIDTH = 30
 
@@ -37,7 +38,7 @@ class Command(BaseCommand):
             raise CommandError(f"--timeline {timeline!r} is not an alias of TIMAK_TIMELINES")
         plan = self.plan(models, timeline)
         self.verbosity, self.progress = verbosity, verbosity >= 1 and self.stdout.isatty()
-        self.workers = fanout.fanout_settings()["WORKERS"]
+        self.workers = fanout_settings()["WORKERS"]
         self.cleared, self.keys = set(), set()
         started = time.monotonic()
         rows = items = failed = batches = 0
@@ -112,7 +113,7 @@ class Command(BaseCommand):
                 keys = field.keys(row)
                 if keys:
                     item_id, score, data = field.item(row)
-                    found.extend(fanout.Operation(field.timeline, k, fanout.ADD, item_id, score, data, modified) for k in keys)
+                    found.extend(Operation(field.timeline, k, ADD, item_id, score, data, modified) for k in keys)
         return found
 
     def write(self, model, operations, clear, dry_run):
@@ -127,7 +128,7 @@ class Command(BaseCommand):
                     timelines[alias].clear(key)
         if dry_run:
             return 0
-        failures = fanout.apply_operations(operations, self.workers)
+        failures = apply_operations(operations, self.workers)
         for ops, error in failures:
             self.stderr.write(self.style.ERROR(f"{ops[0].timeline}:{ops[0].key}: {error}"))
         return len(failures)

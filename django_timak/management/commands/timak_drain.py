@@ -6,7 +6,6 @@ import time
 from django.core.management.base import BaseCommand
 
 from ... import outbox
-from ...fanout import fanout_settings
 
 
 class Command(BaseCommand):
@@ -19,17 +18,16 @@ class Command(BaseCommand):
         parser.add_argument("--database", default=None, help="The database holding the outbox.")
 
     def handle(self, *args, loop, interval, max_batches, database, verbosity, **options):
-        workers = fanout_settings()["WORKERS"]
         self._stopping = False
         if loop:
             signal.signal(signal.SIGTERM, self._stop)
             while not self._stopping:
-                result = outbox.drain_all(using=database, workers=workers)
+                result = outbox.drain_all(using=database)
                 self._report(result, verbosity, quiet_when_idle=True)
                 if not result.applied:
                     time.sleep(interval)
             return
-        result = outbox.drain_all(using=database, max_batches=max_batches, workers=workers)
+        result = outbox.drain_all(using=database, max_batches=max_batches)
         self._report(result, verbosity)
         left = outbox.status(using=database)
         if verbosity:
