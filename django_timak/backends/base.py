@@ -32,10 +32,6 @@ class BaseBackend:
     #: and routes writes through the outbox by default.
     networked = False
 
-    #: True when the store keeps concurrent writes as siblings instead of raising
-    #: WriteConflict.
-    keeps_siblings = False
-
     #: The largest value the store should be asked to keep, or None; a Timeline
     #: without its own MAX_VALUE_BYTES refuses larger values before writing.
     max_value_bytes = None
@@ -55,10 +51,6 @@ class BaseBackend:
     def delete(self, key: str, token: Any) -> None:
         """Remove ``key``; a missing key is not an error."""
         raise NotImplementedError("subclasses of BaseBackend must provide delete()")
-
-    def read_many(self, keys) -> dict[str, Versioned]:
-        """Return ``{key: Versioned}`` for every key; stores may batch this."""
-        return {key: self.read(key) for key in keys}
 
     def ping(self) -> bool:
         """Return True if the store answers; never raise."""

@@ -59,16 +59,6 @@ class DatabaseBackend(BaseBackend):
         except DatabaseError as e:
             raise TimelineBackendError(f"deleting {key!r} failed: {e}", key=key) from e
 
-    def read_many(self, keys):
-        keys = list(keys)
-        found = {key: Versioned([], None) for key in keys}
-        try:
-            for key, value, version in self._model.filter(key__in=keys).values_list("key", "value", "version"):
-                found[key] = Versioned([bytes(value)], version)
-        except DatabaseError as e:
-            raise TimelineBackendError(f"reading {len(keys)} keys failed: {e}") from e
-        return found
-
     def ping(self):
         try:
             connections[self.using].ensure_connection()

@@ -17,7 +17,6 @@ class MemoryBackend(BaseBackend):
 
     def __init__(self, allow_mult: bool = False):
         self.allow_mult = allow_mult
-        self.keeps_siblings = allow_mult
         self._data: dict[str, list[tuple[int, bytes]]] = {}
         self._dots = itertools.count(1)
         self._lock = threading.Lock()
