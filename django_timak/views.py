@@ -3,33 +3,47 @@
 The subclass decides which key a request reads (``get_timeline_key()``); the client
 only chooses a position (``?cursor=``), so it can never read another user's key
 unless the subclass lets it. Cursors point after the last item seen, so items added
-between two requests are neither skipped nor repeated. A bad cursor is a 400.
+between two requests are neither skipped nor repeated.
+
+The client's mistakes are 4xx answers, never 500s: a bad cursor or an unknown
+``?format=`` is a 400, a key the URL makes invalid is a 404. A store that is down
+is a 503 with ``Retry-After`` (see ``django_timak.reading``).
 """
 
 from django.core.exceptions import BadRequest, ImproperlyConfigured
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
+from django.urls import get_resolver, get_urlconf
 from django.utils.cache import patch_vary_headers
 from django.views.generic import View
 from django.views.generic.base import ContextMixin, TemplateResponseMixin
 
-from .exceptions import InvalidCursor
-from .handler import timelines
+from .exceptions import InvalidCursor, InvalidKey, TimelineUnavailable
 from .hydrate import hydrate_pairs
+from .reading import read_page
 
 JSON = "application/json"
+FORMATS = ("html", "json")
 
 
 class TimelineView(TemplateResponseMixin, ContextMixin, View):
-    """A cursor-paginated timeline: ``object_list``, ``next_cursor``, ``has_next``, ``next_url``."""
+    """A cursor-paginated timeline: ``object_list``, ``next_cursor``, ``has_next``, ``next_url``.
 
-    #: The TIMAK_TIMELINES alias to read.
-    timeline_alias = "default"
+    When the store cannot answer, the template is rendered with status 503, an
+    empty ``object_list`` and ``unavailable`` set, so the site keeps its layout.
+    """
+
+    #: The TIMAK_TIMELINES alias to read, as ``timeline=`` in the tag and TimelineField.
+    timeline = "default"
+    #: The name of ``timeline`` before 0.2; a subclass that sets it still wins.
+    timeline_alias = None
     #: Items per page.
     paginate_by = 20
     #: The query parameter that carries the cursor.
     cursor_query_param = "cursor"
-    #: ``?format=json`` asks for JSON, like ``Accept: application/json``.
+    #: ``?format=json`` asks for JSON, like ``Accept: application/json``; ``?format=html`` for HTML.
     format_query_param = "format"
+    #: Seconds a client should wait before retrying when the store is unavailable.
+    retry_after = 30
     #: Used after ``template_name``, and instead of it when it is not set.
     default_template_name = "django_timak/timeline.html"
 
@@ -37,8 +51,9 @@ class TimelineView(TemplateResponseMixin, ContextMixin, View):
         """Return the key to read, from the request (e.g. ``f"user:{self.request.user.pk}:home"``)."""
         raise ImproperlyConfigured(f"{type(self).__name__} must define get_timeline_key()")
 
-    def get_timeline(self):
-        return timelines[self.timeline_alias]
+    def get_timeline_name(self) -> str:
+        """Return the TIMAK_TIMELINES alias this request reads."""
+        return self.timeline_alias or self.timeline
 
     def get_paginate_by(self) -> int:
         return self.paginate_by
@@ -47,14 +62,25 @@ class TimelineView(TemplateResponseMixin, ContextMixin, View):
         return self.request.GET.get(self.cursor_query_param) or None
 
     def get_page(self):
-        """Return the ``Page`` to show; raise InvalidCursor for a cursor that is not ours."""
-        return self.get_timeline().page(self.get_timeline_key(), limit=self.get_paginate_by(), cursor=self.get_cursor())
+        """Return the ``Page`` to show.
+
+        Raise InvalidCursor for a cursor that is not ours, InvalidKey for a key no
+        timeline can have, TimelineUnavailable when the store cannot answer.
+        """
+        return read_page(
+            self.get_timeline_name(), self.get_timeline_key(), limit=self.get_paginate_by(), cursor=self.get_cursor()
+        )
+
+    def get_format(self) -> str | None:
+        """Return "json" or "html" as the client asked (``?format=``, else Accept); None if unknown."""
+        asked = self.request.GET.get(self.format_query_param)
+        if asked:
+            return asked.lower() if asked.lower() in FORMATS else None
+        return "json" if self.request.get_preferred_type(["text/html", JSON]) == JSON else "html"
 
     def wants_json(self) -> bool:
-        """Return True when the client asked for JSON (``?format=json`` or its Accept header)."""
-        if self.request.GET.get(self.format_query_param) == "json":
-            return True
-        return self.request.get_preferred_type(["text/html", JSON]) == JSON
+        """Return True when the client asked for JSON."""
+        return self.get_format() == "json"
 
     def get_next_url(self, next_cursor: str | None) -> str | None:
         """Return this URL with the next page's cursor, other query parameters kept."""
@@ -73,23 +99,54 @@ class TimelineView(TemplateResponseMixin, ContextMixin, View):
         return names + [self.default_template_name]
 
     def get(self, request, *args, **kwargs):
+        answer_format = self.get_format()
+        if answer_format is None:
+            return self._vary(self.error(False, 400, f"unknown format; choose one of: {', '.join(FORMATS)}"))
+        as_json = answer_format == "json"
         try:
             page = self.get_page()
-        except InvalidCursor as e:
-            if self.wants_json():
-                return self._vary(JsonResponse({"error": "invalid cursor"}, status=400))
-            raise BadRequest("invalid cursor") from e
+        except InvalidCursor:
+            return self._vary(self.error(as_json, 400, "invalid cursor"))
+        except InvalidKey:
+            return self._vary(self.error(as_json, 404, "no such timeline"))
+        except TimelineUnavailable:
+            return self._vary(self.unavailable(as_json))
         pairs = hydrate_pairs(page.entries)
-        if self.wants_json():
+        next_url = self.get_next_url(page.next_cursor)
+        if as_json:
             items = [self.serialize_item(item, entry) for entry, item in pairs]
-            return self._vary(JsonResponse({"items": items, "next_cursor": page.next_cursor}))
+            return self._vary(JsonResponse({"items": items, "next_cursor": page.next_cursor, "next": next_url}))
         context = self.get_context_data(
             object_list=[item for _, item in pairs],
             next_cursor=page.next_cursor,
             has_next=page.has_next,
-            next_url=self.get_next_url(page.next_cursor),
+            next_url=next_url,
+            unavailable=False,
         )
         return self._vary(self.render_to_response(context))
+
+    def error(self, as_json: bool, status: int, message: str):
+        """Return a 400 or 404 answer: a JSON error body, or the project's own error page.
+
+        Answered rather than raised, so that no traceback is logged for a client's
+        mistake (Django logs a raised BadRequest with its traceback).
+        """
+        if as_json:
+            return JsonResponse({"error": message}, status=status)
+        exception = (Http404 if status == 404 else BadRequest)(message)
+        return get_resolver(get_urlconf()).resolve_error_handler(status)(self.request, exception)
+
+    def unavailable(self, as_json: bool):
+        """Return the 503 answer for a store that cannot answer now."""
+        if as_json:
+            response = JsonResponse({"error": "timeline unavailable", "retry_after": self.retry_after}, status=503)
+        else:
+            context = self.get_context_data(
+                object_list=[], next_cursor=None, has_next=False, next_url=None, unavailable=True
+            )
+            response = self.render_to_response(context, status=503)
+        response["Retry-After"] = str(self.retry_after)
+        return response
 
     @staticmethod
     def _vary(response):

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.template import Context, Template
+from django.test import override_settings
 from django.utils import timezone
 
 from django_timak import timelines
@@ -111,3 +112,42 @@ def test_item_templates_see_the_page_context(profile):
     html = render(PAGE, key=key, limit=4, cursor=None, viewer="alice")
     assert html.count('class="edit"') == 3  # the three posts among four items; photos have no edit link
     assert 'class="edit"' not in render(PAGE, key=key, limit=4, cursor=None, viewer="bob")
+
+
+@pytest.mark.parametrize("limit, size", [("5", 5), (" 7 ", 7), ("abc", 20), ("0", 20), ("-3", 20), ("5.5", 20), ("²", 20), ("9" * 5000, 20), (None, 20), (2.0, 20), ("1000", 40)])
+def test_a_limit_from_a_query_parameter_is_a_number_or_the_default(profile, limit, size):
+    key, rows = profile
+    assert list(render_items(key, limit, None)) == rows[:size]
+
+
+def test_an_invalid_key_renders_an_empty_page_with_a_flag(db, caplog):
+    for key in ["x" * 300, "a\x00b", ""]:
+        items = render_items(key, 5, None)
+        assert list(items) == [] and items.invalid_key and not items.unavailable
+    assert "cannot read key" in caplog.text
+
+
+FAILING = {
+    "default": {"BACKEND": "django_timak.backends.db.DatabaseBackend"},
+    "down": {"BACKEND": "tests.backends.UnreachableBackend"},
+    "strict": {"BACKEND": "tests.backends.UnreachableBackend", "IGNORE_EXCEPTIONS": False},
+    "broken": {"BACKEND": "django_timak.backends.db.DatabaseBackend", "MAX_ITEMS": "many"},
+}
+
+
+@override_settings(TIMAK_TIMELINES=FAILING)
+@pytest.mark.parametrize("alias", ["down", "broken"])
+def test_a_store_that_cannot_answer_renders_an_empty_page_the_template_can_test(alias):
+    source = (
+        '{% load timak %}{% timeline "user:1:home" timeline=alias as items %}'
+        "{% if items.unavailable %}unavailable{% else %}{% for i in items %}{{ i }}{% endfor %}{% endif %}"
+    )
+    assert render(source, alias=alias) == "unavailable"
+
+
+@override_settings(TIMAK_TIMELINES=FAILING)
+def test_ignore_exceptions_false_lets_the_tag_raise():
+    from django_timak.exceptions import TimelineBackendError
+
+    with pytest.raises(TimelineBackendError):
+        render('{% load timak %}{% timeline "user:1:home" timeline="strict" as items %}')

@@ -1,11 +1,13 @@
-"""TimelineView: walking a timeline to the end in HTML and JSON, and refusing bad cursors."""
+"""TimelineView: walking a timeline to the end in HTML and JSON, and answering bad input and a dead store."""
 
 import html
+import json
+import logging
 from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.test import RequestFactory
+from django.test import RequestFactory, override_settings
 from django.utils import timezone
 
 from django_timak import timelines
@@ -89,7 +91,8 @@ def test_the_json_view_walks_95_items_in_pages_of_20(client, author, publish, ho
     def fetch(response):
         assert response.status_code == 200 and response["Content-Type"] == "application/json"
         body = response.json()
-        assert set(body) == {"items", "next_cursor"}
+        assert set(body) == {"items", "next_cursor", "next"}
+        assert (body["next"] is None) == (body["next_cursor"] is None)
         assert all(item["author"] == "alice" and item["body"] for item in body["items"])
         cursor = body["next_cursor"]
         return [item["id"] for item in body["items"]], (lambda: get(cursor)) if cursor else None
@@ -137,3 +140,98 @@ def test_a_view_must_say_which_key_it_reads():
     view = TimelineView.as_view()
     with pytest.raises(ImproperlyConfigured, match="must define get_timeline_key"):
         view(RequestFactory().get("/"))
+
+
+def test_the_json_next_url_keeps_other_query_parameters(client, author):
+    body = client.get(f"/users/{author.pk}/posts/", {"format": "json", "lang": "fr"}).json()
+    assert body["next"] == f"/users/{author.pk}/posts/?format=json&lang=fr&cursor={body['next_cursor']}"
+    following = client.get(body["next"]).json()
+    assert following["items"] and following["items"][0]["id"] not in [i["id"] for i in body["items"]]
+
+
+def test_a_bad_cursor_is_logged_without_a_traceback(client, author, caplog):
+    with caplog.at_level(logging.INFO):
+        assert client.get(f"/users/{author.pk}/posts/", {"cursor": "garbage"}).status_code == 400
+    assert caplog.records, "the 400 is logged"
+    assert all(record.exc_info is None for record in caplog.records)
+
+
+@pytest.mark.parametrize("value, expected", [("JSON", "application/json"), ("Json", "application/json"), ("HTML", "text/html")])
+def test_the_format_parameter_ignores_case(client, author, value, expected):
+    response = client.get(f"/users/{author.pk}/posts/", {"format": value})
+    assert response.status_code == 200 and response["Content-Type"].startswith(expected)
+
+
+@pytest.mark.parametrize("value", ["xml", "jsonp", "../json"])
+def test_an_unknown_format_is_a_400(client, author, value):
+    response = client.get(f"/users/{author.pk}/posts/", {"format": value})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "url", ["/users/" + "1" * 300 + "/posts/", "/topics/" + "x" * 300 + "/", "/topics/a%00b/", "/topics/line%0Abreak/"]
+)
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_key_the_url_makes_invalid_is_a_404(client, url, as_json):
+    response = client.get(url, {"format": "json"} if as_json else {})
+    assert response.status_code == 404
+    if as_json:
+        assert response.json() == {"error": "no such timeline"}
+
+
+DOWN = {
+    "default": {"BACKEND": "django_timak.backends.db.DatabaseBackend"},
+    "down": {"BACKEND": "tests.backends.UnreachableBackend"},
+    "strict": {"BACKEND": "tests.backends.UnreachableBackend", "IGNORE_EXCEPTIONS": False},
+    "broken": {"BACKEND": "no.such.Backend"},
+    "riak": {
+        "BACKEND": "django_timak.backends.riak.RiakBackend",
+        "OPTIONS": {"URL": "http://127.0.0.1:9", "TIMEOUT": 0.2, "RETRIES": 0},
+    },
+}
+
+
+def topic_view(timeline):
+    from tests.views import TopicView
+
+    return TopicView.as_view(timeline=timeline)
+
+
+@override_settings(TIMAK_TIMELINES=DOWN)
+@pytest.mark.parametrize("alias", ["down", "broken", "riak"])
+def test_a_store_that_cannot_answer_is_a_503_with_retry_after_in_the_sites_layout(rf, alias):
+    response = topic_view(alias)(rf.get("/topics/news/"), topic="news")
+    assert response.status_code == 503 and response["Retry-After"] == "30"
+    response.render()
+    assert response.context_data["unavailable"] is True and response.context_data["object_list"] == []
+    assert "unavailable" in response.content.decode()
+
+
+@override_settings(TIMAK_TIMELINES=DOWN)
+def test_a_store_that_cannot_answer_is_a_json_503(rf):
+    response = topic_view("down")(rf.get("/topics/news/", {"format": "json"}), topic="news")
+    assert response.status_code == 503 and response["Retry-After"] == "30"
+    assert json.loads(response.content) == {"error": "timeline unavailable", "retry_after": 30}
+
+
+@override_settings(TIMAK_TIMELINES=DOWN)
+def test_the_log_says_which_alias_failed_and_why(rf, caplog):
+    with caplog.at_level(logging.WARNING, logger="django_timak"):
+        topic_view("broken")(rf.get("/topics/news/"), topic="news")
+    (record,) = caplog.records
+    assert record.levelname == "ERROR" and "'broken'" in record.getMessage() and "no.such.Backend" in record.getMessage()
+
+
+@override_settings(TIMAK_TIMELINES=DOWN)
+def test_ignore_exceptions_false_lets_the_stores_error_propagate(rf):
+    from django_timak.exceptions import TimelineBackendError
+
+    with pytest.raises(TimelineBackendError, match="connection refused"):
+        topic_view("strict")(rf.get("/topics/news/"), topic="news")
+
+
+def test_timeline_alias_is_the_old_name_of_timeline():
+    from tests.views import TopicView
+
+    assert TopicView(timeline="memory").get_timeline_name() == "memory"
+    assert TopicView(timeline="memory", timeline_alias="default").get_timeline_name() == "default"

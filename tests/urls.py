@@ -5,4 +5,5 @@ from tests import views
 urlpatterns = [
     path("users/<int:user_id>/posts/", views.ProfileView.as_view(), name="profile"),
     path("home/", views.HomeView.as_view(), name="home"),
+    path("topics/<str:topic>/", views.TopicView.as_view(), name="topic"),
 ]

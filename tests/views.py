@@ -26,3 +26,10 @@ class HomeView(LoginRequiredMixin, TimelineView):
 
     def get_timeline_key(self):
         return f"user:{self.request.user.pk}:home"
+
+
+class TopicView(TimelineView):
+    """A topic's timeline, keyed by free text from the URL."""
+
+    def get_timeline_key(self):
+        return f"topic:{self.kwargs['topic']}"

@@ -5,49 +5,78 @@ import logging
 from django import template
 from django.db.models import Model
 
-from ..exceptions import InvalidCursor
-from ..handler import timelines
+from ..exceptions import InvalidCursor, InvalidKey, TimelineUnavailable
 from ..hydrate import hydrate
+from ..reading import read_page
 
 logger = logging.getLogger("django_timak")
 register = template.Library()
 
 DEFAULT_ITEM_TEMPLATE = "django_timak/items/item.html"
+#: The page size when the template gives none, or one that is not a number from 1 to MAX_LIMIT.
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 1000
 
 
 class TimelineItems(list):
     """A page of timeline items, with the cursor of the next page.
 
-    ``invalid_cursor`` is True when the cursor given was not one of ours: the page
-    is then empty rather than an error, since cursors come from URLs.
+    A page that cannot be read is empty rather than an error, since keys and
+    cursors come from URLs and the store may be down; a flag says why:
+    ``invalid_cursor`` (the cursor was not one of ours), ``invalid_key`` (no
+    timeline can have that key) or ``unavailable`` (the store did not answer).
     """
 
-    def __init__(self, items=(), next_cursor=None, invalid_cursor=False):
+    def __init__(self, items=(), next_cursor=None, *, invalid_cursor=False, invalid_key=False, unavailable=False):
         super().__init__(items)
         self.next_cursor = next_cursor
         self.invalid_cursor = invalid_cursor
+        self.invalid_key = invalid_key
+        self.unavailable = unavailable
 
     @property
     def has_next(self) -> bool:
         return self.next_cursor is not None
 
 
+def page_size(limit, default: int = DEFAULT_LIMIT) -> int:
+    """Return ``limit`` as a page size: an int or a string of one, from 1 to MAX_LIMIT.
+
+    Anything else (a non-number from a query parameter, 0, a million) gives
+    ``default``, so a template never fails on its page size.
+    """
+    if isinstance(limit, str):
+        text = limit.strip()
+        limit = int(text) if text.isascii() and text.isdigit() and len(text) <= 7 else None
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        return default
+    return limit
+
+
 @register.simple_tag
-def timeline(key, limit=20, timeline="default", cursor=None):
+def timeline(key, limit=DEFAULT_LIMIT, timeline="default", cursor=None):
     """Return a page of a timeline: model instances for rows, values for other items.
 
     One read of the timeline and one query per model on the page::
 
         {% load timak %}
         {% timeline "user:42:home" limit=20 cursor=request.GET.cursor as items %}
+        {% if items.unavailable %}<p>The timeline is unavailable right now.</p>{% endif %}
         {% for item in items %}{% timeline_item item %}{% endfor %}
         {% if items.has_next %}<a href="?cursor={{ items.next_cursor }}">Older</a>{% endif %}
+
+    ``limit`` may be a string (``request.GET.n``); one outside 1..MAX_LIMIT gives 20.
     """
     try:
-        page = timelines[timeline].page(key, limit=limit, cursor=cursor or None)
+        page = read_page(timeline, key, limit=page_size(limit), cursor=cursor or None)
     except InvalidCursor as e:
         logger.warning("timak: {%% timeline %%} ignored a bad cursor for %r: %s", key, e)
         return TimelineItems(invalid_cursor=True)
+    except InvalidKey as e:
+        logger.warning("timak: {%% timeline %%} cannot read key %r: %s", key, e)
+        return TimelineItems(invalid_key=True)
+    except TimelineUnavailable:
+        return TimelineItems(unavailable=True)
     return TimelineItems(hydrate(page.entries), page.next_cursor)
 
 
