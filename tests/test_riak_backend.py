@@ -8,8 +8,9 @@ import pytest
 import urllib3
 
 from django_timak.backends.base import Versioned
-from django_timak.backends.riak import BucketTypeMissing, RiakBackend, parse_siblings
-from django_timak.exceptions import TimelineBackendError
+from django_timak.backends.riak import RiakBackend
+from django_timak.backends.riak.multipart import parse_siblings
+from django_timak.exceptions import BucketTypeMissing, TimelineBackendError
 
 DEAD_URL = "http://127.0.0.1:1"
 #: Values that trip careless multipart parsers: CRLFs, delimiter look-alikes, a bare CR, NULs.
@@ -88,22 +89,6 @@ def test_keys_that_look_like_paths_are_distinct_objects(backend, riak_url, riak_
         backend.write(key, key.encode(), None)
     assert {key: backend.read(key).values for key in keys} == {key: [key.encode()] for key in keys}
     assert stored_keys(riak_url, riak_bucket) == set(keys)
-
-
-def test_read_many_returns_every_key_once(backend):
-    backend.write("a", b"1", None)
-    backend.write("b", b"2", None)
-    found = backend.read_many(["a", "b", "a", "missing"])
-    assert {key: found[key].values for key in found} == {"a": [b"1"], "b": [b"2"], "missing": []}
-
-
-def test_read_many_reads_concurrently(riak_fault_server, riak_bucket):
-    backend = RiakBackend(riak_fault_server.url, bucket=riak_bucket, pool_size=8)
-    riak_fault_server.latency = 0.2
-    started = time.monotonic()
-    assert len(backend.read_many([f"k{n}" for n in range(8)])) == 8
-    assert time.monotonic() - started < 0.8  # one after another would take 1.6 s
-    backend.close()
 
 
 # Riak's own answers
@@ -200,7 +185,7 @@ def test_constructing_never_connects():
 def test_builds_with_no_arguments():
     backend = RiakBackend()
     assert (backend.url, backend.bucket_type, backend.bucket) == ("http://127.0.0.1:8098", "timak", "timelines")
-    assert backend.networked and backend.keeps_siblings
+    assert backend.networked
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,9 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from django_timak.backends.riak import RECOMMENDED_PROPS, REQUIRED_PROPS, BucketTypeMissing, RiakBackend, bucket_type_commands
-from django_timak.exceptions import TimelineBackendError
+from django_timak.backends.riak import RiakBackend
+from django_timak.backends.riak.admin import RECOMMENDED_PROPS, REQUIRED_PROPS, bucket_type_commands
+from django_timak.exceptions import BucketTypeMissing, TimelineBackendError
 from django_timak.handler import timelines
 
 
