@@ -5,7 +5,8 @@ the compressor's code. Any value therefore reads back whatever ``COMPRESS`` sett
 the reader has, so the setting can change on a live system.
 
 The body is compact JSON: ``[live, tombstones]``, each entry a list
-``[id, score, clock]`` with the data appended when there is any.
+``[id, score, clock]`` with the data appended when there is any (a tombstone's
+data marks an item detached by an unfollow rather than deleted).
 """
 
 import json
@@ -98,7 +99,7 @@ def encode(entries: list[Entry], compress=None) -> bytes:
     live, dead = [], []
     for e in entries:
         if e.deleted:
-            dead.append((e.id, e.score, e.clock))
+            dead.append((e.id, e.score, e.clock) if e.data is None else (e.id, e.score, e.clock, e.data))
         elif e.data is None:
             live.append((e.id, e.score, e.clock))
         else:
@@ -114,7 +115,7 @@ def decode(value: bytes) -> list[Entry]:
         raise CorruptValue(f"not a django-timak value (header {bytes(value[:4])!r})")
     try:
         live, dead = _loads(_compressor(value[3:4]).decompress(value[4:]))
-        return [Entry(*e) for e in live] + [tombstone(i, m, s) for i, s, m in dead]
+        return [Entry(*e) for e in live] + [tombstone(e[0], e[2], e[1], detached=len(e) > 3) for e in dead]
     except CorruptValue:
         raise
     except Exception as e:  # zlib.error, zstandard.ZstdError, JSON and shape errors

@@ -48,9 +48,19 @@ class Entry(NamedTuple):
         return self.id if self.data is None else self.data
 
 
-def tombstone(uniq_id, clock: int, score: int | float = 0) -> Entry:
-    """Return the entry that records ``uniq_id`` as deleted at ``clock``."""
-    return Entry(uniq_id, score, clock, None, True)
+#: The ``data`` of a tombstone that detached an item from a timeline without deleting
+#: it (an unfollow's ``remove_items``): copying the item back may restore it.
+DETACHED = "detached"
+
+
+def tombstone(uniq_id, clock: int, score: int | float = 0, *, detached: bool = False) -> Entry:
+    """Return the entry that records ``uniq_id`` as deleted (or only detached) at ``clock``."""
+    return Entry(uniq_id, score, clock, DETACHED if detached else None, True)
+
+
+def is_detached(entry: Entry) -> bool:
+    """Return True for the tombstone of an item detached from this timeline, not deleted."""
+    return entry.deleted and entry.data == DETACHED
 
 
 _canonical = json.JSONEncoder(sort_keys=True, default=repr).encode

@@ -205,16 +205,28 @@ class Timeline:
         self.backend.delete(key, self.backend.read(key).token)
 
     def copy_items(self, source_key: str, target_key: str, limit: int | None = None) -> list[Entry]:
-        """Copy the newest ``limit`` visible items of one timeline into another.
+        """Copy the newest ``limit`` visible items of one timeline into another (a follow's backfill).
 
-        For a new follower: their home timeline gains the followee's recent items.
+        Each item keeps the clock it has in the source, so a delete or an edit
+        stamped after it still wins in the target, even one that commits while the
+        copy is under way. An item the target had detached (``remove_items``) comes
+        back with a clock just after its detachment: re-following restores it.
+        Once written, the source is read again, and what changed there meanwhile
+        reaches the target too: a delete whose fan-out did not include the target
+        (the follow committed after the delete chose its keys) still reaches it.
         """
-        found = core.visible(self._read(source_key), self.max_items)[:limit]
-        return self.add_and_delete(target_key, adds=[(e.id, e.score, e.data) for e in found])
+        copied = {e.id: e for e in core.visible(self._read(source_key), self.max_items)[:limit]}
+        stored = self._write(target_key, list(copied.values()), restoring=True)
+        changed = [e for e in self._read(source_key) if e.id in copied and e.clock > copied[e.id].clock]
+        return self._write(target_key, changed) if changed else stored
 
     def remove_items(self, source_key: str, target_key: str) -> list[Entry]:
-        """Delete from ``target_key`` every item that ``source_key`` holds (an unfollow)."""
-        return self.add_and_delete(target_key, deletes=[e.id for e in core.live(self._read(source_key))])
+        """Detach from ``target_key`` every item that ``source_key`` holds (an unfollow).
+
+        The items are not deleted: ``copy_items`` from the same source brings them back.
+        """
+        ids = [e.id for e in core.live(self._read(source_key))]
+        return self._write(target_key, [tombstone(uniq_id, 0, detached=True) for uniq_id in ids])
 
     def add_and_delete(self, key: str, adds=(), deletes=(), *, modified: int | None = None) -> list[Entry]:
         """Apply adds ``(id, score, data)`` and deletes (ids) in one write; return the stored entries.
@@ -249,12 +261,12 @@ class Timeline:
     update = add_and_delete
     apply = replay
 
-    def _write(self, key, changes):
+    def _write(self, key, changes, *, restoring=False):
         check_key(key)
         for attempt in range(self.max_attempts):
             versioned = self.backend.read(key)
             found = self._merged(versioned)
-            changed = self._changed_value(found, changes)
+            changed = self._changed_value(found, changes, restoring)
             if changed is None:
                 if len(versioned.values) > 1:
                     self._repair(key, found, versioned.token)
@@ -281,10 +293,11 @@ class Timeline:
             codecs.dumps_data(data)
         return Entry(uniq_id, to_score(score), clock, data)
 
-    def _changed_value(self, found, changes):
+    def _changed_value(self, found, changes, restoring=False):
         """Return the value after ``changes``, or None if they change nothing.
 
-        Changes stamped 0 take a clock after everything ``found`` holds.
+        Changes stamped 0 take a clock after everything ``found`` holds. When
+        ``restoring``, an add overtakes the tombstone of its own detachment.
         """
         current = {e.id: e for e in found}
         stamp = None
@@ -292,8 +305,11 @@ class Timeline:
         for change in changes:
             old = current.get(change.id)
             if change.deleted:
-                if old is not None and old.deleted:
+                # A tombstone already there will do, unless a delete meets a mere detachment.
+                if old is not None and old.deleted and (core.is_detached(change) or not core.is_detached(old)):
                     continue
+            elif restoring and old is not None and core.is_detached(old) and old.clock >= change.clock:
+                change = change._replace(clock=old.clock + 1)
             elif old is not None and not old.deleted and old.score == change.score and old.data == change.data:
                 continue
             if not change.clock:

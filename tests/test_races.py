@@ -1,0 +1,136 @@
+"""Deletes stay deleted when a follow's backfill races them, and re-following brings items back.
+
+Each race is made deterministic by holding the store at the point between the
+backfill's read of its source and its write of the target, and deleting then.
+"""
+
+import threading
+
+import pytest
+
+from django_timak import Timeline
+from django_timak.backends.memory import MemoryBackend
+
+# Committed for real, so that the backfill's thread sees what the test wrote.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Hold:
+    """Stop the next ``method`` call on ``key`` from another thread until ``release()``."""
+
+    def __init__(self, backend, method, key):
+        self.reached = threading.Event()
+        self._released = threading.Event()
+        self._thread = None
+        original = getattr(backend, method)
+
+        def held(called_key, *args, **kwargs):
+            if called_key == key and threading.current_thread() is self._thread and not self.reached.is_set():
+                self.reached.set()
+                assert self._released.wait(10), "the test never released the store"
+            return original(called_key, *args, **kwargs)
+
+        setattr(backend, method, held)
+
+    def run(self, function, *args, **kwargs):
+        """Start ``function`` in a thread; return once it is held."""
+        errors = []
+
+        def target():
+            try:
+                function(*args, **kwargs)
+            except Exception as e:  # reported by release()
+                errors.append(e)
+
+        self._errors = errors
+        self._thread = threading.Thread(target=target)
+        self._thread.start()
+        assert self.reached.wait(10), "the held call never happened"
+
+    def release(self):
+        self._released.set()
+        self._thread.join(10)
+        assert not self._errors, self._errors
+
+
+@pytest.fixture(params=["memory", "siblings", "database"])
+def timeline(request):
+    if request.param == "database":
+        from django_timak.backends.db import DatabaseBackend
+
+        return Timeline(DatabaseBackend(), max_items=10)
+    return Timeline(MemoryBackend(allow_mult=request.param == "siblings"), max_items=10)
+
+
+def live_ids(timeline, key):
+    return [e.id for e in timeline.get(key, raw=True)]
+
+
+@pytest.mark.parametrize("held", [("read", "bob:home"), ("write", "bob:home")])
+def test_a_delete_between_the_backfills_read_and_write_stays_deleted(timeline, held):
+    for n in range(1, 4):
+        timeline.add("alice:posts", f"p{n}", n)
+    hold = Hold(timeline.backend, *held)
+    hold.run(timeline.copy_items, "alice:posts", "bob:home")
+    # bob's follow committed, so the delete's fan-out reaches his home as well as alice's posts.
+    timeline.delete("alice:posts", "p2")
+    timeline.delete("bob:home", "p2")
+    hold.release()
+    assert live_ids(timeline, "bob:home") == ["p3", "p1"]
+    assert live_ids(timeline, "alice:posts") == ["p3", "p1"]
+
+
+def test_a_delete_that_reaches_only_the_source_while_the_backfill_is_held_stays_deleted(timeline):
+    """The follow committed after the delete chose its keys: only the source learns of the delete."""
+    for n in range(1, 4):
+        timeline.add("alice:posts", f"p{n}", n)
+    hold = Hold(timeline.backend, "read", "bob:home")
+    hold.run(timeline.copy_items, "alice:posts", "bob:home")
+    timeline.delete("alice:posts", "p2")
+    hold.release()
+    assert live_ids(timeline, "bob:home") == ["p3", "p1"]
+
+
+def test_an_edit_between_the_backfills_read_and_write_is_kept(timeline):
+    timeline.add("alice:posts", "p1", 1, {"body": "first"})
+    hold = Hold(timeline.backend, "read", "bob:home")
+    hold.run(timeline.copy_items, "alice:posts", "bob:home")
+    timeline.add("alice:posts", "p1", 1, {"body": "edited"})
+    timeline.add("bob:home", "p1", 1, {"body": "edited"})
+    hold.release()
+    assert timeline.get("bob:home") == [{"body": "edited"}]
+
+
+def test_refollowing_brings_items_back_but_never_a_deleted_one(timeline):
+    for n in range(1, 4):
+        timeline.add("alice:posts", f"p{n}", n)
+    timeline.add("bob:home", "own", 0)
+    for round in range(3):
+        timeline.copy_items("alice:posts", "bob:home")
+        expected = ["p3", "p2", "p1", "own"] if round == 0 else ["p3", "p1", "own"]
+        assert live_ids(timeline, "bob:home") == expected
+        timeline.remove_items("alice:posts", "bob:home")
+        assert live_ids(timeline, "bob:home") == ["own"]
+        if round == 0:
+            timeline.delete("alice:posts", "p2")
+            timeline.delete("bob:home", "p2")
+
+
+def test_an_item_posted_again_after_an_unfollow_is_not_hidden_by_it(timeline):
+    timeline.add("alice:posts", "p1", 1)
+    timeline.copy_items("alice:posts", "bob:home")
+    timeline.remove_items("alice:posts", "bob:home")
+    timeline.add("alice:posts", "p2", 2)
+    timeline.copy_items("alice:posts", "bob:home")
+    assert live_ids(timeline, "bob:home") == ["p2", "p1"]
+
+
+def test_a_removed_item_is_not_brought_back_by_a_stale_sibling():
+    """On a store that keeps siblings, the unfollow's removal beats a concurrent older write."""
+    timeline = Timeline(MemoryBackend(allow_mult=True), max_items=10)
+    timeline.add("alice:posts", "p1", 1)
+    timeline.copy_items("alice:posts", "bob:home")
+    stale = timeline.backend.read("bob:home")
+    timeline.remove_items("alice:posts", "bob:home")
+    timeline.backend.write("bob:home", stale.values[0], stale.token)  # a concurrent writer's sibling
+    assert live_ids(timeline, "bob:home") == []
