@@ -28,7 +28,7 @@ exclude_patterns = ["_build"]
 default_role = "code"
 
 autodoc_member_order = "bysource"
-autodoc_typehints = "description"
+autodoc_typehints = "signature"
 autodoc_default_options = {"members": True, "show-inheritance": True}
 
 # No intersphinx: the build must pass offline, and a missing inventory is a warning.
