@@ -80,28 +80,28 @@ def check_timelines(app_configs=None, **kwargs):
     return errors
 
 
-def _dict_setting(name, options, error_id):
-    """Return ``(config, errors)`` for a dict setting: a non-dict or unknown keys are errors."""
+def _dict_setting_errors(name, options, error_id, value_ids) -> list:
+    """Return the errors of a dict setting: not a dict, unknown keys, values its options refuse."""
     config = getattr(settings, name, None)
     hint = f"Known keys: {', '.join(options)}."
     if config is None:
-        return {}, []
+        return []
     if not isinstance(config, dict):
-        return None, [checks.Error(f"{name} must be a dict.", hint=hint, id=error_id)]
+        return [checks.Error(f"{name} must be a dict.", hint=hint, id=error_id)]
+    errors = []
     unknown = sorted(set(config) - set(options))
     if unknown:
-        return config, [checks.Error(f"{name} has unknown keys: {', '.join(unknown)}.", hint=hint, id=error_id)]
-    return config, []
+        errors.append(checks.Error(f"{name} has unknown keys: {', '.join(unknown)}.", hint=hint, id=error_id))
+    errors.extend(checks.Error(message, id=value_ids[key]) for key, message in invalid_values(name, options, config))
+    return errors
 
 
 @checks.register("django_timak")
 def check_fanout(app_configs=None, **kwargs):
     """Report a TIMAK_FANOUT setting that fan-out cannot run with."""
-    config, errors = _dict_setting(FANOUT, FANOUT_OPTIONS, "django_timak.E010")
-    if config is None:
-        return errors
-    errors.extend(checks.Error(message, id=FANOUT_IDS[key]) for key, message in invalid_values(FANOUT, FANOUT_OPTIONS, config))
-    if config.get("RUN") == "task" and not (find_spec("django.tasks") or find_spec("django_tasks")):
+    errors = _dict_setting_errors(FANOUT, FANOUT_OPTIONS, "django_timak.E010", FANOUT_IDS)
+    config = getattr(settings, FANOUT, None)
+    if isinstance(config, dict) and config.get("RUN") == "task" and not (find_spec("django.tasks") or find_spec("django_tasks")):
         errors.append(
             checks.Error(
                 f"{FANOUT}['RUN'] is 'task' but no tasks framework is installed.",
@@ -115,11 +115,7 @@ def check_fanout(app_configs=None, **kwargs):
 @checks.register("django_timak")
 def check_outbox_setting(app_configs=None, **kwargs):
     """Report a TIMAK_OUTBOX setting the outbox cannot run with."""
-    config, errors = _dict_setting(OUTBOX, OUTBOX_OPTIONS, "django_timak.E030")
-    if config is None:
-        return errors
-    errors.extend(checks.Error(message, id=OUTBOX_IDS[key]) for key, message in invalid_values(OUTBOX, OUTBOX_OPTIONS, config))
-    return errors
+    return _dict_setting_errors(OUTBOX, OUTBOX_OPTIONS, "django_timak.E030", OUTBOX_IDS)
 
 
 @checks.register(checks.Tags.database)
