@@ -1,9 +1,13 @@
 """A hybrid logical clock for ``Entry.clock``.
 
-Values are wall-clock milliseconds shifted left 16 bits, plus a counter. A writer
-passes the greatest clock it has read, so its write orders after everything it saw
-even when its own wall clock lags (the original timak compared raw wall clocks, so a
-writer with a slow clock could lose a delete to an older add).
+Values are wall-clock milliseconds shifted left 16 bits; the low 16 bits hold the
+time within the millisecond (about 15 ns a step), and count on when the clock must
+move past a value it has seen. So two processes on one machine order their stamps
+as their moments happened: a delete stamped after a backfill's read, in another
+process, still stamps later. A writer passes the greatest clock it has read, so its
+write orders after everything it saw even when its own wall clock lags (the original
+timak compared raw wall clocks, so a writer with a slow clock could lose a delete to
+an older add).
 """
 
 import threading
@@ -22,18 +26,26 @@ def clock_ms(value: int) -> int:
     return value >> COUNTER_BITS
 
 
+def wall_now() -> int:
+    """Return the clock value of this moment, to a fraction of a millisecond."""
+    return time.time_ns() * (1 << COUNTER_BITS) // 1_000_000
+
+
 class HybridClock:
-    """A thread-safe, strictly increasing clock that never runs behind what it saw."""
+    """A thread-safe, strictly increasing clock that never runs behind what it saw.
+
+    ``time_ms`` replaces the wall clock with a function of milliseconds (for tests).
+    """
 
     def __init__(self, time_ms=None):
-        self._time_ms = time_ms or (lambda: time.time_ns() // 1_000_000)
+        self._wall = (lambda: wall_clock(time_ms())) if time_ms else wall_now
         self._last = 0
         self._lock = threading.Lock()
 
     def now(self, seen: int = 0) -> int:
         """Return a value greater than every earlier one and than ``seen``."""
         with self._lock:
-            value = max(wall_clock(self._time_ms()), self._last + 1, seen + 1)
+            value = max(self._wall(), self._last + 1, seen + 1)
             self._last = value
             return value
 

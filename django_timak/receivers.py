@@ -10,7 +10,7 @@ from django.db.models.signals import class_prepared, post_delete, post_init, pos
 
 from . import fanout
 from .declarations import TimelineMixin
-from .row_operations import delete_operations, save_operations
+from .row_operations import delete_keys, delete_operations, save_operations
 
 
 def _remember(sender, instance, **kwargs):
@@ -25,12 +25,13 @@ def _saved(sender, instance, created, raw, using, **kwargs):
 
 
 def _deleting(sender, instance, using, **kwargs):
-    # Computed before any row goes, while relations (recipients) are intact.
-    instance._timak_pending_delete = delete_operations(instance)
+    # The keys are computed before any row goes, while relations (recipients) are intact.
+    instance._timak_delete_keys = delete_keys(instance)
 
 
 def _deleted(sender, instance, using, **kwargs):
-    fanout.publish(sender, instance.__dict__.pop("_timak_pending_delete", []), using)
+    keys = instance.__dict__.pop("_timak_delete_keys", [])
+    fanout.publish(sender, delete_operations(instance, keys), using)
 
 
 def wire(model) -> None:

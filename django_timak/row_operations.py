@@ -1,7 +1,10 @@
 """The timeline operations a row's save or delete implies.
 
-Every operation of one save or delete carries the clock taken when it was computed,
-so a later save of the same row always wins over it, however late it is applied.
+Every operation of one save or delete carries the clock taken once the database has
+written the row (after the UPDATE, INSERT or DELETE, which holds the row until the
+transaction ends), so a later save of the same row always wins over it, however
+late it is applied, and a delete stamps after any backfill or rebuild that could
+still read the row before it.
 """
 
 from .clock import default_clock
@@ -21,12 +24,17 @@ def save_operations(row, previous) -> list[Operation]:
     return ops
 
 
-def delete_operations(row) -> list[Operation]:
-    """Return the operations a delete implies: delete from every key the row belonged to."""
-    modified = default_clock.now()
-    ref = make_ref(row)
+def delete_keys(row) -> list[tuple[str, str]]:
+    """Return ``[(timeline, key)]`` the row belongs to; call it before the row goes (recipients)."""
     keys = row.timeline_keys()
     previous = row._timak_previous()
     if previous is not None:
         keys |= previous.timeline_keys()
-    return [Operation(t, key, DELETE, ref, None, None, modified) for t, key in sorted(keys)]
+    return sorted(keys)
+
+
+def delete_operations(row, keys) -> list[Operation]:
+    """Return the operations a delete implies: delete from ``keys`` (see ``delete_keys``)."""
+    modified = default_clock.now()
+    ref = make_ref(row)
+    return [Operation(t, key, DELETE, ref, None, None, modified) for t, key in keys]

@@ -4,12 +4,17 @@ Each race is made deterministic by holding the store at the point between the
 backfill's read of its source and its write of the target, and deleting then.
 """
 
+import io
 import threading
+from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
+from django.utils import timezone
 
-from django_timak import Timeline
+from django_timak import Timeline, timelines
 from django_timak.backends.memory import MemoryBackend
+from tests.social import ref
 
 # Committed for real, so that the backfill's thread sees what the test wrote.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -134,3 +139,40 @@ def test_a_removed_item_is_not_brought_back_by_a_stale_sibling():
     timeline.remove_items("alice:posts", "bob:home")
     timeline.backend.write("bob:home", stale.values[0], stale.token)  # a concurrent writer's sibling
     assert live_ids(timeline, "bob:home") == []
+
+
+def rebuild():
+    call_command("rebuild_timelines", stdout=io.StringIO(), stderr=io.StringIO())
+
+
+@pytest.fixture
+def posts(django_capture_on_commit_callbacks):
+    from tests.models import Post
+    from tests.social import make_users
+
+    (alice,) = make_users("alice")
+    start = timezone.now() - timedelta(days=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        made = [Post.objects.create(author=alice, body=f"post {n}", created=start + timedelta(minutes=n)) for n in range(3)]
+    return f"user:{alice.pk}:posts", made
+
+
+def test_a_delete_while_a_rebuild_writes_its_batch_stays_deleted(posts):
+    key, (first, second, third) = posts
+    hold = Hold(timelines["default"].backend, "write", key)
+    timelines["default"].clear(key)
+    hold.run(rebuild)
+    second.delete()  # its fan-out runs now, in this thread
+    hold.release()
+    assert live_ids(timelines["default"], key) == [ref(third), ref(first)]
+
+
+def test_a_rebuild_deletes_again_a_row_that_vanished_while_its_batch_was_written(posts):
+    """The row's delete committed after the rebuild read it, and its own operations lost."""
+    key, (first, second, third) = posts
+    hold = Hold(timelines["default"].backend, "write", key)
+    timelines["default"].clear(key)
+    hold.run(rebuild)
+    type(second).objects.filter(pk=second.pk)._raw_delete(second._state.db)  # no fan-out at all
+    hold.release()
+    assert live_ids(timelines["default"], key) == [ref(third), ref(first)]

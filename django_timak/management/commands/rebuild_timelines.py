@@ -16,7 +16,8 @@ from ...clock import default_clock
 from ...conf import fanout_settings
 from ...declarations import TimelineMixin
 from ...handler import timelines
-from ...operations import ADD, Operation, apply_operations
+from ...operations import ADD, DELETE, Operation, apply_operations
+from ...refs import make_ref
 
 BAR_WIDTH = 30
 
@@ -96,6 +97,8 @@ class Command(BaseCommand):
             last_pk = batch[-1].pk
             operations = self.operations(batch, fields, modified)
             failed += self.write(model, operations, clear, dry_run)
+            if not dry_run:
+                failed += self.forget_vanished(queryset, batch, operations)
             rows, items, batches = rows + len(batch), items + len(operations), batches + 1
             if self.progress:
                 self.draw(model, rows, total, started)
@@ -128,6 +131,25 @@ class Command(BaseCommand):
                     timelines[alias].clear(key)
         if dry_run:
             return 0
+        return self.apply(operations)
+
+    def forget_vanished(self, queryset, batch, operations):
+        """Delete again the items of batch rows deleted since the batch was read; return failed writes.
+
+        A delete that committed after the read, but whose clock was taken before the
+        batch's (its transaction was still open), would lose to the adds just written.
+        """
+        still_there = set(queryset.filter(pk__in=[row.pk for row in batch]).values_list("pk", flat=True))
+        vanished = {make_ref(row) for row in batch if row.pk not in still_there}
+        if not vanished:
+            return 0
+        modified = default_clock.now()
+        return self.apply(
+            [Operation(op.timeline, op.key, DELETE, op.id, None, None, modified) for op in operations if op.id in vanished]
+        )
+
+    def apply(self, operations):
+        """Apply operations; report and count the failed writes."""
         failures = apply_operations(operations, self.workers)
         for ops, error in failures:
             self.stderr.write(self.style.ERROR(f"{ops[0].timeline}:{ops[0].key}: {error}"))
