@@ -1,8 +1,7 @@
 """The Riak test server in a process of its own, as a real node would be.
 
 In the benchmark's own process the server's threads would take the GIL from the
-client being measured. ``python -m benchmarks.riak_node LATENCY`` prints the URL,
-then serves until its standard input closes.
+client being measured, so it runs as ``python -m django_timak.testing.riak``.
 """
 
 import subprocess
@@ -14,24 +13,12 @@ from contextlib import contextmanager
 def riak_node(latency: float):
     """Yield the URL of a Riak test server adding ``latency`` seconds to each request."""
     child = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.riak_node", str(latency)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "django_timak.testing.riak", "--port", "0", "--latency", str(latency)],
+        stdout=subprocess.PIPE, text=True,
     )
     try:
-        yield child.stdout.readline().strip()
+        # "Riak test server on http://127.0.0.1:PORT (Ctrl-C stops it)"
+        yield child.stdout.readline().split()[4]
     finally:
-        child.stdin.close()
+        child.terminate()
         child.wait(timeout=30)
-
-
-def main():
-    from tests.riak_server import RiakTestServer
-
-    with RiakTestServer() as server:
-        server.latency = float(sys.argv[1])
-        print(server.url, flush=True)
-        sys.stdin.read()
-
-
-if __name__ == "__main__":
-    main()

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from tests.riak_server import RiakTestServer
+from django_timak.testing.riak import RiakTestServer
 
 RIAK_URL_ENV = "TIMAK_TEST_RIAK_URL"
 

@@ -17,6 +17,8 @@ from urllib.parse import quote
 import pytest
 import urllib3
 
+from django_timak.testing.riak import RiakTestServer
+
 MULTIPART_OK = "multipart/mixed, */*;q=0.9"
 
 
@@ -523,8 +525,6 @@ def test_bucket_types_can_be_added(riak_fault_server, riak_url, riak_bucket):
 
 
 def test_reset_forgets_everything(riak_bucket):
-    from tests.riak_server import RiakTestServer
-
     with RiakTestServer() as server:
         riak = Riak(server.url, riak_bucket)
         server.add_bucket_type("extra")
@@ -541,7 +541,7 @@ def test_runs_as_a_module():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "tests.riak_server", "--port", str(port)],
+    process = subprocess.Popen([sys.executable, "-m", "django_timak.testing.riak", "--port", str(port)],
                                stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1])
     try:
         assert process.stdout.readline().startswith("Riak test server on")

@@ -1,12 +1,38 @@
-"""A Riak KV HTTP test server: loopback, stdlib only, faithful to Riak KV 3.2.
+"""A Riak KV node on loopback, for tests: no Riak to install, faithful to Riak KV 3.2.
 
-No Riak can be installed where the tests run, so the suite carries this stand-in. It answers
-every call the Riak backend makes as `/work/shared/riak/transcripts.md` records a real node
-answering (statuses, headers, body shapes, quirks), keeps real dotted version vectors so
-sibling creation and resolution behave as in Riak, and has deterministic fault knobs
-(latency, 503s, stalls, dropped connections, down/up) for resilience tests.
+It answers every call the Riak backend makes as a real node does (statuses, headers, body
+shapes, quirks: the project's recorded transcripts), keeps real dotted version vectors so
+siblings come and go as in Riak, and has deterministic fault knobs (latency, 503s,
+stalls, dropped connections, down/up). It can serve TLS with certificates made for the
+test, check Riak security's basic auth and grants, and run as a cluster: several
+listeners over one shared store, each of which can go down on its own.
 
-Run on its own with ``python -m tests.riak_server --port 8098``.
+Test your own Riak code paths with it, in a pytest fixture::
+
+    import pytest
+    from django_timak.testing.riak import RiakTestServer
+
+    @pytest.fixture
+    def riak(settings):
+        with RiakTestServer() as server:
+            settings.TIMAK_TIMELINES = {
+                "default": {
+                    "BACKEND": "django_timak.backends.riak.RiakBackend",
+                    "OPTIONS": {"URL": server.url, "BUCKET": "timelines"},
+                },
+            }
+            yield server
+
+    def test_a_post_survives_a_node_failure(riak):
+        riak.fail_next(1)             # the next request answers 503; the backend retries
+        ...
+
+``RiakTestCluster(3)`` gives ``cluster.urls`` for ``OPTIONS["URLS"]`` and
+``cluster.nodes[i].down()``; ``RiakTestServer(tls=True)`` serves https with a CA of its
+own (``server.ca_file`` for ``OPTIONS["CA_FILE"]``); ``users={"timak": "pw"}`` turns
+Riak security on. Nothing in the library imports this module.
+
+Run one on its own with ``python -m django_timak.testing.riak --port 8098``.
 """
 
 import argparse
@@ -15,31 +41,22 @@ import gzip
 import hashlib
 import json
 import re
-import secrets
 import socket
+import ssl
 import threading
 import time
-import zlib
-from dataclasses import dataclass
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, quote_plus, unquote_plus
 
-NODE = "riak@127.0.0.1"
-_BASE_PROPS = {
-    "allow_mult": False, "basic_quorum": False, "big_vclock": 50,
-    "chash_keyfun": {"mod": "riak_core_util", "fun": "chash_std_keyfun"},
-    "dvv_enabled": False, "dw": "quorum", "last_write_wins": False,
-    "linkfun": {"mod": "riak_kv_wm_link_walker", "fun": "mapreduce_linkfun"},
-    "n_val": 3, "node_confirms": 0, "notfound_ok": True, "old_vclock": 86400,
-    "postcommit": [], "pr": 0, "precommit": [], "pw": 0, "r": "quorum", "rw": "quorum",
-    "small_vclock": 50, "sync_on_write": "backend", "w": "quorum", "young_vclock": 20,
-}
-# The default type carries repl/write_once; created types carry active/claimant instead,
-# and default to allow_mult and dvv_enabled on (Riak 2.0+).
-_DEFAULT_TYPE = {**_BASE_PROPS, "repl": True, "write_once": False}
-_CREATED_TYPE = {**_BASE_PROPS, "active": True, "claimant": NODE,
-                 "allow_mult": True, "dvv_enabled": True}
+from .riak_store import (
+    PropsRefused,
+    RiakStore,
+    TooManySiblings,
+    base62,
+    decode_vclock,
+    unique_id,
+)
 
 _QUORUM_PARAMS = ("r", "w", "dw", "rw", "pw", "node_confirms", "pr")
 _QUORUM_WORDS = {"default", "one", "quorum", "all", "backend"}
@@ -54,180 +71,9 @@ _NOT_ACCEPTABLE = ("<html><head><title>406 Not Acceptable</title></head><body>"
 _NO_ROUTE = ("<HTML><HEAD><TITLE>404 Not Found</TITLE></HEAD><BODY><H1>Not Found</H1>The "
              "requested document was not found on this server.<P><HR><ADDRESS>mochiweb+"
              "webmachine web server</ADDRESS></BODY></HTML>").encode()
-_B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-
-def _base62(number):
-    digits = ""
-    while number:
-        number, rest = divmod(number, 62)
-        digits = _B62[rest] + digits
-    return digits or "0"
-
-
-def _unique_id(bits=128):
-    """A vtag (128 bits) or boundary (160 bits) shaped like Riak's: base 62 of random bits."""
-    return _base62(int.from_bytes(secrets.token_bytes(bits // 8), "big"))
-
-
-def encode_vclock(clock):
-    """The opaque `X-Riak-Vclock` value: base64 of zlib'd JSON pairs, sorted."""
-    return base64.b64encode(zlib.compress(json.dumps(sorted(clock.items())).encode())).decode()
-
-
-def decode_vclock(header):
-    """Parse a client's `X-Riak-Vclock`; ValueError when it is not one of ours."""
-    try:
-        pairs = json.loads(zlib.decompress(base64.b64decode(header, validate=True)))
-        clock = {actor: counter for actor, counter in pairs}
-    except (ValueError, TypeError, zlib.error) as error:
-        raise ValueError(f"bad vclock: {header!r}") from error
-    if not all(isinstance(a, str) and type(n) is int and n > 0 for a, n in clock.items()):
-        raise ValueError(f"bad vclock: {header!r}")
-    return clock
-
-
-@dataclass(frozen=True)
-class Sibling:
-    """One value of an object, with the dot (actor, counter) of the write that made it."""
-
-    value: bytes
-    content_type: str | None  # None for a tombstone
-    meta: tuple
-    vtag: str
-    modified: float
-    dot: tuple
-
-    @property
-    def deleted(self):
-        return self.content_type is None
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """What a read sees: the object's encoded version vector and its siblings."""
-
-    vclock: str
-    siblings: tuple
-
-    @property
-    def deleted(self):
-        return all(s.deleted for s in self.siblings)
-
-
-class TooManySiblings(Exception):
-    """A write would leave more than `max_siblings` values; Riak refuses it whole."""
-
-
-class _Object:
-    """An object's state. Each incarnation has its own actor (like Riak's per-key epochs),
-    so a context read before a tombstone was reaped never covers values written after."""
-
-    def __init__(self):
-        self.actor = secrets.token_hex(4)
-        self.clock = {}
-        self.siblings = ()
-        self.reap_at = None
-
-
-class RiakStore:
-    """Buckets, bucket types and objects behind one lock, with Riak's causality rules."""
-
-    def __init__(self, bucket_types, max_siblings, reap_after):
-        self.max_siblings = max_siblings
-        self.reap_after = reap_after
-        self._lock = threading.Lock()
-        self._types = {"default": dict(_DEFAULT_TYPE)}
-        for name, props in bucket_types.items():
-            self.add_bucket_type(name, **props)
-        self._buckets = {}
-        self._objects = {}
-
-    def add_bucket_type(self, name, **props):
-        with self._lock:
-            self._types[name] = {**_CREATED_TYPE, **props}
-
-    def bucket_props(self, btype, bucket):
-        """The bucket's properties, or None when the bucket type does not exist."""
-        with self._lock:
-            return self._props(btype, bucket)
-
-    def set_bucket_props(self, btype, bucket, props):
-        with self._lock:
-            self._buckets.setdefault((btype, bucket), {}).update(props)
-
-    def get(self, btype, bucket, key):
-        with self._lock:
-            obj = self._live((btype, bucket, key))
-            return obj and Snapshot(encode_vclock(obj.clock), obj.siblings)
-
-    def put(self, btype, bucket, key, context, value, content_type, meta=()):
-        with self._lock:
-            return self._write((btype, bucket, key), context, value, content_type, meta)
-
-    def delete(self, btype, bucket, key, context):
-        """Write a tombstone; without a context, over what is there (None if nothing is)."""
-        with self._lock:
-            if context is None:
-                obj = self._live((btype, bucket, key))
-                if obj is None or all(s.deleted for s in obj.siblings):
-                    return None
-                context = obj.clock
-            return self._write((btype, bucket, key), context, b"", None, ())
-
-    def keys(self, btype, bucket):
-        with self._lock:
-            return [k for (t, b, k) in list(self._objects)
-                    if (t, b) == (btype, bucket) and self._live((t, b, k))]
-
-    def sibling_count(self, btype, bucket, key):
-        with self._lock:
-            obj = self._live((btype, bucket, key))
-            return len(obj.siblings) if obj else 0
-
-    def reset(self, bucket_types):
-        with self._lock:
-            self._types = {"default": dict(_DEFAULT_TYPE)}
-            self._types.update({n: {**_CREATED_TYPE, **p} for n, p in bucket_types.items()})
-            self._buckets.clear()
-            self._objects.clear()
-
-    def _props(self, btype, bucket):
-        if btype not in self._types:
-            return None
-        return {**self._types[btype], **self._buckets.get((btype, bucket), {})}
-
-    def _live(self, path):
-        obj = self._objects.get(path)
-        if obj and obj.reap_at is not None and time.monotonic() >= obj.reap_at:
-            del self._objects[path]
-            return None
-        return obj
-
-    def _write(self, path, context, value, content_type, meta):
-        """Dotted-version-vector update: drop the siblings the context covers, add one."""
-        props = self._props(path[0], path[1])
-        obj = self._live(path) or _Object()
-        context = context or {}
-        counter = max(obj.clock.get(obj.actor, 0), context.get(obj.actor, 0)) + 1
-        new = Sibling(value, content_type, tuple(meta), _unique_id(), time.time(),
-                      (obj.actor, counter))
-        if props["allow_mult"] and not props["last_write_wins"]:
-            kept = [s for s in obj.siblings if context.get(s.dot[0], 0) < s.dot[1]]
-            siblings = (*kept, new)
-        else:
-            siblings = (new,)
-        if len(siblings) > self.max_siblings:
-            raise TooManySiblings(len(siblings))
-        for actor, count in context.items():
-            obj.clock[actor] = max(obj.clock.get(actor, 0), count)
-        obj.clock[obj.actor] = counter
-        obj.siblings = siblings
-        # Riak reaps a tombstone after delete_mode (3 s); any later write aborts the reap.
-        tombstone = all(s.deleted for s in siblings) and self.reap_after is not None
-        obj.reap_at = time.monotonic() + self.reap_after if tombstone else None
-        self._objects[path] = obj
-        return Snapshot(encode_vclock(obj.clock), siblings)
+# Riak security (riak_api_web_security) on a plain HTTP listener.
+_INSECURE = (b"Security is enabled and Riak does not accept credentials over HTTP. "
+             b"Try HTTPS instead.")
 
 
 def _media_ranges(header):
@@ -307,7 +153,26 @@ class _Handler(BaseHTTPRequestHandler):
         elif fault == "fail":
             self._answer(503, b"Service Unavailable\n", {"Content-Type": "text/plain"})
         else:
-            self._answer(*self._route(riak.store, body))
+            self._answer(*(self._refusal(riak) or self._route(riak.store, body)))
+
+    def _refusal(self, riak):
+        """Riak security's answer to a request it refuses, or None (ping needs no credentials)."""
+        if riak.users is None or self.path.partition("?")[0] == "/ping":
+            return None
+        if riak.tls is None:
+            return 426, _INSECURE, {"Content-Type": "text/plain"}
+        scheme, _, token = self.headers.get("Authorization", "").partition(" ")
+        try:
+            user, _, password = base64.b64decode(token, validate=True).decode().partition(":")
+        except ValueError:
+            user = password = None
+        if scheme.lower() != "basic" or riak.users.get(user) != password or password is None:
+            return 401, b"", {"WWW-Authenticate": 'Basic realm="Riak"', "Content-Type": "text/html"}
+        permission, where = _permission(self.command, self.path)
+        if riak.grants is not None and permission not in riak.grants:
+            text = f"Permission denied: User '{user}' does not have '{permission}' on {where}"
+            return 403, text.encode(), {"Content-Type": "text/plain"}
+        return None
 
     def _read_body(self):
         """Return the request body, or None if the connection closed before all of it came."""
@@ -351,6 +216,12 @@ class _Handler(BaseHTTPRequestHandler):
         parts = raw_path.split("/")[1:]
         if parts == ["ping"]:
             return 200, b"OK", {"Content-Type": "text/html"}
+        if len(parts) == 3 and parts[0] == "types" and parts[2] == "props" and self.command in ("GET", "HEAD"):
+            props = store.type_props(unquote_plus(parts[1]))
+            if props is None:
+                return 404, _NO_ROUTE, {"Content-Type": "text/html"}
+            answer = json.dumps({"props": props}, separators=(",", ":"))
+            return 200, answer.encode(), {"Content-Type": "application/json"}
         if parts[:1] == ["buckets"]:
             parts = ["types", "default", *parts]
         if len(parts) < 5 or parts[0] != "types" or parts[2] != "buckets":
@@ -371,7 +242,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _props(self, store, btype, bucket, body):
         props = store.bucket_props(btype, bucket)
         if props is None:
-            return _unknown_type(btype)
+            # Unlike a key's, a missing type's props answer webmachine's generic page.
+            return 404, _NO_ROUTE, {"Content-Type": "text/html"}
         if self.command in ("GET", "HEAD"):
             answer = json.dumps({"props": {"name": bucket, **dict(sorted(props.items()))}},
                                 separators=(",", ":"))
@@ -388,7 +260,11 @@ class _Handler(BaseHTTPRequestHandler):
         except (ValueError, KeyError, TypeError):
             return 400, b'{"error":"Invalid JSON bucket properties"}\n', {
                 "Content-Type": "application/json"}
-        store.set_bucket_props(btype, bucket, new_props)
+        try:
+            store.set_bucket_props(btype, bucket, new_props)
+        except PropsRefused as refused:
+            answer = json.dumps(refused.args[0], separators=(",", ":"))
+            return 400, answer.encode(), {"Content-Type": "application/json"}
         return 204, b"", {"Content-Type": "application/json"}
 
     def _list_keys(self, store, btype, bucket, params):
@@ -415,7 +291,7 @@ class _Handler(BaseHTTPRequestHandler):
                        and int(params[name]) > props["n_val"] for name in _CHECKED_BY[method])
         location = (store, btype, bucket, key)
         if method in ("GET", "HEAD"):
-            return self._fetch(location, props, violated)
+            return self._fetch(location, props, violated, params.get("vtag"))
         offered = request_type if method == "PUT" else "text/html"
         if choose_media_type([offered], self.headers.get("Accept")) is None:
             return 406, _NOT_ACCEPTABLE, {"Content-Type": "text/html"}
@@ -448,7 +324,7 @@ class _Handler(BaseHTTPRequestHandler):
             ["multipart/mixed", "text/plain"], accept) == "multipart/mixed"
         return self._siblings(bucket, written, multipart)
 
-    def _fetch(self, location, props, violated):
+    def _fetch(self, location, props, violated, vtag):
         if violated:
             # Raised while fetching, before content negotiation: no Content-Type.
             return 400, _n_val_violation(props), {}
@@ -460,8 +336,11 @@ class _Handler(BaseHTTPRequestHandler):
                                      "X-Riak-Deleted": "true", "Content-Type": "text/plain"}
         accept = self.headers.get("Accept")
         bucket = location[2]
-        if len(snapshot.siblings) == 1:
-            only = snapshot.siblings[0]
+        chosen = [s for s in snapshot.siblings if s.vtag == vtag] if vtag is not None else None
+        if chosen == []:
+            return 404, _NO_ROUTE, {"Content-Type": "text/html"}
+        if chosen or len(snapshot.siblings) == 1:
+            only = (chosen or snapshot.siblings)[0]
             if choose_media_type([only.content_type], accept) is None:
                 return 406, _NOT_ACCEPTABLE, {"Content-Type": "text/html"}
             status, body, headers = self._single(bucket, snapshot, only)
@@ -487,7 +366,7 @@ class _Handler(BaseHTTPRequestHandler):
         return 200, sibling.value, headers
 
     def _siblings(self, bucket, snapshot, multipart):
-        etag = _base62(int.from_bytes(hashlib.md5(snapshot.vclock.encode()).digest(), "big"))
+        etag = base62(int.from_bytes(hashlib.md5(snapshot.vclock.encode()).digest(), "big"))
         headers = {"X-Riak-Vclock": snapshot.vclock,
                    "Last-Modified": _http_date(max(s.modified for s in snapshot.siblings)),
                    "ETag": f'"{etag}"'}
@@ -495,7 +374,7 @@ class _Handler(BaseHTTPRequestHandler):
             vtags = "".join(f"{s.vtag}\n" for s in snapshot.siblings)
             headers["Content-Type"] = "text/plain"
             return 300, f"Siblings:\n{vtags}".encode(), headers
-        boundary = _unique_id(160)
+        boundary = unique_id(160)
         parts = []
         for sibling in snapshot.siblings:
             lines = [f"Content-Type: {sibling.content_type or 'application/octet-stream'}",
@@ -535,6 +414,19 @@ def _n_val_violation(props):
             f"{props['n_val']}\n").encode()
 
 
+def _permission(method, path):
+    """The Riak security permission a request needs, and the ``type/bucket`` it needs it on."""
+    parts = path.partition("?")[0].split("/")[1:]
+    if parts[:1] == ["buckets"]:
+        parts = ["types", "default", *parts]
+    where = "/".join(unquote_plus(p) for p in parts[1:4:2])
+    if parts[-1:] == ["props"]:
+        return ("riak_core.get_bucket" if method in ("GET", "HEAD") else "riak_core.set_bucket"), where
+    if parts[-1:] == ["keys"]:
+        return "riak_kv.list_keys", where
+    return {"DELETE": "riak_kv.delete", "PUT": "riak_kv.put", "POST": "riak_kv.put"}.get(method, "riak_kv.get"), where
+
+
 def _unknown_type(btype):
     return 404, f"Unknown bucket type: {btype}".encode(), {"Content-Type": "text/plain"}
 
@@ -553,6 +445,18 @@ class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 1024
 
+    def finish_request(self, request, client_address):
+        # The TLS handshake runs in the connection's own thread: a client that never
+        # finishes it (plain HTTP to a TLS node) holds up no one else.
+        context = self.riak.tls_context
+        if context is not None:
+            try:
+                request = context.wrap_socket(request, server_side=True)
+            except (ssl.SSLError, OSError):
+                request.close()
+                return
+        super().finish_request(request, client_address)
+
     def handle_error(self, request, client_address):
         pass  # clients vanish on purpose in fault tests (drops, stalls, down()).
 
@@ -565,21 +469,38 @@ class RiakTestServer:
     ``stall_every=N`` sleeps ``stall_seconds`` before applying and answering every Nth;
     ``fail_next``/``drop_next``/``stall_next`` do the same to the next few requests.
     ``latency`` seconds are added to every request, outside the store lock.
+
+    ``tls``: True (certificates made here) or a ``TestCertificates``, to serve https;
+    ``require_client_cert`` asks clients for a certificate of that CA. ``users``
+    (name to password) turns Riak security on: requests need basic auth over TLS, and
+    with ``grants`` (a set such as ``{"riak_kv.get"}``) only those permissions pass.
+    ``store`` shares the data of another node (see RiakTestCluster).
     """
 
     def __init__(self, host="127.0.0.1", port=0, *, bucket_types=None, max_siblings=100,
-                 reap_after=3.0):
+                 reap_after=3.0, store=None, tls=None, require_client_cert=False, users=None,
+                 grants=None):
         self.host, self.port = host, port
         self._bucket_types = {"timak": {}} if bucket_types is None else dict(bucket_types)
         self._limits = (max_siblings, reap_after)
-        self.store = RiakStore(self._bucket_types, max_siblings, reap_after)
+        self.store = store or RiakStore(self._bucket_types, max_siblings, reap_after)
+        if tls is True:
+            from .certificates import TestCertificates
+
+            tls = TestCertificates()
+        self.tls = tls or None
+        self.tls_context = tls.server_context(require_client_cert=require_client_cert) if tls else None
+        self.users = dict(users) if users is not None else None
+        self.grants = set(grants) if grants is not None else None
         self._lock = threading.Lock()
         self._connections = set()
         self._httpd = self._thread = None
         self.reset_faults()
         self.requests = 0
 
-    url = property(lambda self: f"http://{self.host}:{self.port}")
+    url = property(lambda self: f"{'https' if self.tls else 'http'}://{self.host}:{self.port}")
+    ca_file = property(lambda self: self.tls.ca_file if self.tls else None,
+                       doc="The CA bundle that verifies this node's certificate (OPTIONS CA_FILE).")
     is_up = property(lambda self: self._httpd is not None)
     max_siblings = property(lambda self: self.store.max_siblings,
                             lambda self, value: setattr(self.store, "max_siblings", value))
@@ -683,12 +604,63 @@ class RiakTestServer:
             (self._connections.add if open_ else self._connections.discard)(connection)
 
 
+class RiakTestCluster:
+    """Several test nodes, each with its own port and faults, over one shared store.
+
+    ``urls`` goes to ``OPTIONS["URLS"]``; ``nodes[i].down()`` and ``.up()`` take one node
+    away and back while the others keep serving the same data. Node options (``tls``,
+    ``users``, ``grants``, ...) apply to every node; with ``tls=True`` they share one CA.
+    """
+
+    def __init__(self, size=3, *, bucket_types=None, max_siblings=100, reap_after=3.0, tls=None, **node_options):
+        if tls is True:
+            from .certificates import TestCertificates
+
+            tls = TestCertificates()
+        first = RiakTestServer(bucket_types=bucket_types, max_siblings=max_siblings, reap_after=reap_after,
+                               tls=tls, **node_options)
+        others = [RiakTestServer(store=first.store, bucket_types=bucket_types, max_siblings=max_siblings,
+                                 reap_after=reap_after, tls=tls, **node_options) for _ in range(size - 1)]
+        self.nodes = [first, *others]
+        self.store = first.store
+
+    urls = property(lambda self: [node.url for node in self.nodes])
+    ca_file = property(lambda self: self.nodes[0].ca_file)
+
+    def start(self):
+        for node in self.nodes:
+            node.up()
+        return self
+
+    def stop(self):
+        for node in self.nodes:
+            node.down()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+    def reset(self):
+        """Forget all data and clear every node's faults and request count."""
+        for node in self.nodes:
+            node.reset()
+
+    @property
+    def requests(self):
+        """Requests every node has received, added up."""
+        return sum(node.requests for node in self.nodes)
+
+
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="A Riak KV test node on loopback.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8098)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
     args = parser.parse_args()
     with RiakTestServer(args.host, args.port) as server:
+        server.latency = args.latency
         print(f"Riak test server on {server.url} (Ctrl-C stops it)", flush=True)
         try:
             threading.Event().wait()
