@@ -7,7 +7,10 @@ backoff and jitter by the next fan-out, by ``manage.py timak_drain`` (also as a
 worker loop) and by a background task when fan-out runs as tasks. Delivery is at
 least once; that is enough because each operation carries the clock it was stamped
 with at save time, so applying it twice, or after a later operation of the same
-row, changes nothing.
+row, changes nothing. A store that answers again releases what waits for it: a drain
+that applies an operation on a store makes that store's postponed operations due at
+once, and a drain with nothing due asks each store with postponed operations whether
+it answers, so one drain after an outage finishes the work.
 
 Drains claim rows with a lease (``due`` moves into the future under a claim token),
 so concurrent drains share the work, and a killed drain's rows come back when its
@@ -26,6 +29,7 @@ from django.utils import timezone
 
 from .aliases import lazy_names
 from .conf import fanout_settings, outbox_settings
+from .exceptions import TimelineConfigError
 from .handler import timelines
 from .models import PendingOperation
 from .operations import Operation, apply_operations
@@ -103,10 +107,12 @@ def drain(*, ids=None, limit: int | None = None, using: str | None = None, worke
         workers = fanout_settings()["WORKERS"]
     failures = {(ops[0].timeline, ops[0].key): error for ops, error in apply_operations(operations, workers)}
     done = [row.pk for (alias, key), group in groups.items() if (alias, key) not in failures for row in group]
+    answered = {alias for alias, key in groups if (alias, key) not in failures}
     result = DrainResult(applied=len(done))
     with transaction.atomic(using=using):  # one commit settles the whole batch
         PendingOperation.objects.using(using).filter(pk__in=done).delete()
         _postpone(groups, failures, config, using)
+    _release(answered, using)
     for (alias, key), error in failures.items():
         result.failed += len(groups[(alias, key)])
         result.errors[f"{alias}:{key}"] = error
@@ -120,16 +126,53 @@ def drain(*, ids=None, limit: int | None = None, using: str | None = None, worke
 
 
 def drain_all(*, using: str | None = None, max_batches: int | None = None, workers: int | None = None) -> DrainResult:
-    """Drain batch after batch until nothing is due, or a batch applies nothing."""
+    """Drain batch after batch until nothing is due, or a batch applies nothing.
+
+    Before giving up, ask each store with postponed operations whether it answers
+    again, and drain on if one does: one drain after an outage finishes the work.
+    """
     total = DrainResult()
     batches = 0
+    probed = False
     while max_batches is None or batches < max_batches:
         result = drain(using=using, workers=workers)
         total += result
         batches += 1
-        if not result.applied:
+        if result.applied:
+            continue
+        if probed or not release_recovered(using=using):
             break
+        probed = True
     return total
+
+
+def release_recovered(using: str | None = None) -> int:
+    """Make due now the postponed operations of every store that answers again; return how many.
+
+    Backoff spaces out the retries against a store that is down; once it answers,
+    what waits for it need not wait out the rest of its delay.
+    """
+    using = using or outbox_database()
+    waiting = PendingOperation.objects.using(using).filter(claim="", attempts__gt=0, due__gt=timezone.now())
+    aliases = set(waiting.values_list("timeline", flat=True).distinct())
+    return _release({alias for alias in aliases if _answers(alias)}, using)
+
+
+def _answers(alias) -> bool:
+    try:
+        return timelines[alias].backend.ping()
+    except TimelineConfigError:
+        return False
+
+
+def _release(aliases, using) -> int:
+    """Make the postponed operations of ``aliases`` due now; return how many."""
+    if not aliases:
+        return 0
+    postponed = PendingOperation.objects.using(using).filter(
+        timeline__in=sorted(aliases), claim="", attempts__gt=0, due__gt=timezone.now()
+    )
+    return postponed.update(due=timezone.now())
 
 
 def deliver(ids, using: str | None = None, workers: int | None = None) -> DrainResult:
