@@ -10,9 +10,12 @@ import uuid
 
 import pytest
 
-from django_timak.testing.riak import RiakTestServer
+from django_timak.testing.riak import RiakTestCluster, RiakTestServer
 
 RIAK_URL_ENV = "TIMAK_TEST_RIAK_URL"
+#: Riak security's user in the TLS tests; no test output may ever show the password.
+RIAK_USER = "timak"
+RIAK_PASSWORD = "pw-9f3c1e7a-never-shown"
 
 
 @pytest.fixture(scope="session")
@@ -47,3 +50,34 @@ def riak_fault_server(riak_server):
 def riak_bucket():
     """A bucket name no other test or run uses."""
     return f"test-{uuid.uuid4().hex}"
+
+
+def _needs_test_server():
+    if os.environ.get(RIAK_URL_ENV):
+        pytest.skip(f"needs the Riak test server ({RIAK_URL_ENV} is set)")
+
+
+@pytest.fixture(scope="session")
+def riak_certificates():
+    """A CA and certificates made for this test session (loopback server, clients on demand)."""
+    from django_timak.testing.certificates import TestCertificates
+
+    certificates = TestCertificates()
+    yield certificates
+    certificates.close()
+
+
+@pytest.fixture
+def riak_cluster():
+    """Three test nodes over one shared store, all up, for failover tests."""
+    _needs_test_server()
+    with RiakTestCluster(3) as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def riak_secure_server(riak_certificates):
+    """A test node serving TLS with Riak security on: user ``timak``, password RIAK_PASSWORD."""
+    _needs_test_server()
+    with RiakTestServer(tls=riak_certificates, users={RIAK_USER: RIAK_PASSWORD}) as server:
+        yield server

@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from django_timak.backends.riak import RiakBackend
+from django_timak.exceptions import BucketPropsRefused
 
 RIAK = "django_timak.backends.riak.RiakBackend"
 MEMORY = {"BACKEND": "django_timak.backends.memory.MemoryBackend"}
@@ -53,12 +54,30 @@ def test_a_default_type_bucket_loses_writes_and_lacks_dvv(riak_url, riak_bucket)
 
 
 def test_last_write_wins_is_an_error(riak_url, riak_bucket):
-    backend = RiakBackend(riak_url, bucket=riak_bucket)
-    backend.set_bucket_props({"allow_mult": False, "last_write_wins": True})
+    backend = RiakBackend(riak_url, bucket_type="default", bucket=riak_bucket)
+    backend.set_bucket_props({"last_write_wins": True})
     assert summary(backend.check()) == [
         ("django_timak.E101", f"{where(backend)} has allow_mult false: concurrent writes overwrite each other and lose items."),
         ("django_timak.E102", f"{where(backend)} has last_write_wins true: Riak ignores vclocks and concurrent writes lose items."),
+        ("django_timak.W102", f"{where(backend)} has dvv_enabled false: concurrent writers can pile up siblings."),
     ]
+
+
+def test_a_type_with_dvv_refuses_last_write_wins_with_riaks_reason(riak_url, riak_bucket):
+    backend = RiakBackend(riak_url, bucket=riak_bucket)
+    with pytest.raises(BucketPropsRefused) as caught:
+        backend.set_bucket_props({"last_write_wins": True})
+    assert caught.value.status == 400
+    assert caught.value.message == (
+        f"Riak refused bucket properties for bucket {riak_bucket!r} of type 'timak': "
+        "dvv_enabled: If last_write_wins is true, dvv_enabled must be false"
+    )
+    assert backend.bucket_props()["last_write_wins"] is False
+
+
+def test_a_refused_n_val_names_the_property(riak_url, riak_bucket):
+    with pytest.raises(BucketPropsRefused, match=r"of type 'timak': n_val: not_integer$"):
+        RiakBackend(riak_url, bucket=riak_bucket).set_bucket_props({"n_val": 0})
 
 
 def test_a_missing_bucket_type_is_an_error_with_the_commands(riak_url, riak_bucket):

@@ -39,7 +39,7 @@ def node_address(url) -> NodeAddress:
     """Return the address of one node URL; raise ValueError for anything else."""
     parts = urlsplit(url) if isinstance(url, str) else None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        shown = url if parts is None or "@" not in parts.netloc else "a URL with credentials"
+        shown = "a URL with credentials" if isinstance(url, str) and "@" in url else url
         raise ValueError(f"a Riak node URL must be http:// or https://, not {shown!r}")
     if parts.username is not None or parts.password is not None:
         raise ValueError("a Riak node URL cannot carry credentials: use the USERNAME and PASSWORD options")

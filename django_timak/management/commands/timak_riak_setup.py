@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from django_timak.backends.riak import RiakBackend
 from django_timak.backends.riak.admin import RECOMMENDED_PROPS, REQUIRED_PROPS, bucket_type_commands
-from django_timak.exceptions import BucketTypeMissing, TimelineBackendError
+from django_timak.exceptions import BucketPropsRefused, BucketTypeMissing, TimelineBackendError
 from django_timak.handler import timelines
 
 
@@ -101,6 +101,5 @@ class Command(BaseCommand):
         # refusal is reported after the props are read back, not raised.
         try:
             backend.set_bucket_props(props)
-        except TimelineBackendError as e:
-            if e.status != 400:
-                raise
+        except BucketPropsRefused as e:
+            self._say(f"  Riak said: {e.message}", level=2)
