@@ -169,6 +169,7 @@ def test_invalid_security_options_are_refused_without_showing_the_password(optio
     assert RIAK_PASSWORD not in str(caught.value)
 
 
+@pytest.mark.fault
 def test_the_password_shows_in_no_error_log_line_check_or_repr(riak_secure_server, riak_bucket, caplog):
     shown = []
     with caplog.at_level(logging.DEBUG):

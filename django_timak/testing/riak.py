@@ -37,6 +37,7 @@ Run one on its own with ``python -m django_timak.testing.riak --port 8098``.
 
 import argparse
 import base64
+import collections
 import gzip
 import hashlib
 import json
@@ -139,12 +140,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self):
         riak = self.server.riak
-        fault = riak._fault()
+        fault = riak._fault(f"{self.command} {self.path}")
         body = self._read_body()
         if body is None:  # the client went away mid-request: like Riak, store nothing
             self.close_connection = True
             return
-        if fault == "drop" or not riak._sleep(fault == "stall"):
+        if fault == "crash":
+            self.close_connection = True
+            riak.down()
+        elif fault == "drop" or not riak._sleep(fault == "stall"):
             self.close_connection = True
             try:
                 self.connection.shutdown(socket.SHUT_RDWR)
@@ -469,6 +473,9 @@ class RiakTestServer:
     ``stall_every=N`` sleeps ``stall_seconds`` before applying and answering every Nth;
     ``fail_next``/``drop_next``/``stall_next`` do the same to the next few requests.
     ``latency`` seconds are added to every request, outside the store lock.
+    ``crash_after(n)`` answers n more requests, then goes down on the next one, cutting
+    it unanswered: a node killed in the middle of a fan-out. ``handled`` lists the
+    latest requests as ``"METHOD /path?query"``, oldest first.
 
     ``tls``: True (certificates made here) or a ``TestCertificates``, to serve https;
     ``require_client_cert`` asks clients for a certificate of that CA. ``users``
@@ -497,6 +504,7 @@ class RiakTestServer:
         self._httpd = self._thread = None
         self.reset_faults()
         self.requests = 0
+        self.handled = collections.deque(maxlen=10_000)
 
     url = property(lambda self: f"{'https' if self.tls else 'http'}://{self.host}:{self.port}")
     ca_file = property(lambda self: self.tls.ca_file if self.tls else None,
@@ -553,6 +561,7 @@ class RiakTestServer:
         self.reset_faults()
         with self._lock:
             self.requests = 0
+            self.handled.clear()
 
     def reset_faults(self):
         """Clear every fault knob and restore max_siblings and reap_after."""
@@ -561,6 +570,7 @@ class RiakTestServer:
         self.fail_every = self.drop_every = self.stall_every = 0
         self.stall_seconds = 5.0
         self._next = {"drop": 0, "fail": 0, "stall": 0}
+        self._crash_in = None
 
     def fail_next(self, count=1):
         self._next["fail"] += count
@@ -571,6 +581,11 @@ class RiakTestServer:
     def stall_next(self, count=1):
         self._next["stall"] += count
 
+    def crash_after(self, count):
+        """Answer ``count`` more requests, then go down on the next one."""
+        with self._lock:
+            self._crash_in = count
+
     def add_bucket_type(self, name, **props):
         """Create a bucket type (allow_mult and dvv_enabled default to true, as in Riak)."""
         self.store.add_bucket_type(name, **props)
@@ -579,10 +594,16 @@ class RiakTestServer:
         """Values (tombstones included) stored under the key; 0 when there is none."""
         return self.store.sibling_count(bucket_type, bucket, key)
 
-    def _fault(self):
+    def _fault(self, request):
         with self._lock:
             self.requests += 1
+            self.handled.append(request)
             number = self.requests
+            if self._crash_in is not None:
+                self._crash_in -= 1
+                if self._crash_in < 0:
+                    self._crash_in = None
+                    return "crash"
             for fault, every in (("drop", self.drop_every), ("fail", self.fail_every),
                                  ("stall", self.stall_every)):
                 if self._next[fault]:
