@@ -13,8 +13,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .entries import Entry, tombstone
-from .exceptions import TimelineBackendError, TimelineConfigError
+from .exceptions import InvalidKey, TimelineBackendError, TimelineConfigError
 from .handler import timelines
+from .timeline import check_key
 from .refs import model_label
 from .signals import fanout_failed
 
@@ -47,6 +48,23 @@ class Operation:
         if self.action == DELETE:
             return tombstone(self.id, self.modified, self.score or 0)
         return Entry(self.id, self.score, self.modified, self.data)
+
+
+def split_storable(operations) -> tuple[list[Operation], list[Operation]]:
+    """Return the operations whose key a store can hold, and the others.
+
+    Keys built from a row's free text (``"topic:{topic}"``) can be too long or hold
+    control characters; their operations are skipped, never failed on forever.
+    """
+    storable, skipped = [], []
+    for op in operations:
+        try:
+            check_key(op.key)
+        except InvalidKey:
+            skipped.append(op)
+        else:
+            storable.append(op)
+    return storable, skipped
 
 
 def group(operations) -> dict:
@@ -122,12 +140,12 @@ def apply_batch(model, batch: list[Operation], workers: int) -> int:
 
 def report_failures(model, failures: list[tuple[list[Operation], Exception]]) -> None:
     """Log the keys a fan-out batch could not update, and send ``fanout_failed``."""
-    keys = sorted({f"{op.timeline}:{op.key}" for ops, _ in failures for op in ops})
+    keys = sorted({(op.timeline, op.key) for ops, _ in failures for op in ops})
     logger.error(
         "timak: fan-out of %s failed for %d key(s): %s (%s); run rebuild_timelines to repair",
         model_label(model),
         len(keys),
-        ", ".join(keys),
+        ", ".join(f"{alias}:{key!r}" for alias, key in keys),
         failures[0][1],
         exc_info=failures[0][1],
     )

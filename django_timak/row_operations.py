@@ -7,9 +7,13 @@ late it is applied, and a delete stamps after any backfill or rebuild that could
 still read the row before it.
 """
 
+import logging
+
 from .clock import default_clock
-from .operations import ADD, DELETE, Operation
+from .operations import ADD, DELETE, Operation, split_storable
 from .refs import make_ref
+
+logger = logging.getLogger("django_timak")
 
 
 def save_operations(row, previous) -> list[Operation]:
@@ -21,7 +25,7 @@ def save_operations(row, previous) -> list[Operation]:
         ref = make_ref(row)
         left = sorted(previous.timeline_keys() - set(current))
         ops.extend(Operation(t, key, DELETE, ref, None, None, modified) for t, key in left)
-    return ops
+    return storable(row, ops)
 
 
 def delete_keys(row) -> list[tuple[str, str]]:
@@ -37,4 +41,17 @@ def delete_operations(row, keys) -> list[Operation]:
     """Return the operations a delete implies: delete from ``keys`` (see ``delete_keys``)."""
     modified = default_clock.now()
     ref = make_ref(row)
-    return [Operation(t, key, DELETE, ref, None, None, modified) for t, key in keys]
+    return storable(row, [Operation(t, key, DELETE, ref, None, None, modified) for t, key in keys])
+
+
+def storable(row, operations) -> list[Operation]:
+    """Return the operations whose key can be stored; name the others in one warning."""
+    kept, skipped = split_storable(operations)
+    if skipped:
+        logger.warning(
+            "timak: %s skipped %d timeline key(s) that cannot be stored (too long, or control characters): %s",
+            make_ref(row),
+            len(skipped),
+            ", ".join(f"{op.timeline}:{op.key!r}" for op in skipped),
+        )
+    return kept

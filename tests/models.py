@@ -56,6 +56,23 @@ class Photo(TimelineMixin, models.Model):
     profile_timeline = TimelineField("user:{owner_id}:posts", score="taken")
 
 
+def note_tags(note):
+    """Return the #tags of a note; a "!" in its topic makes it raise, like a buggy callable."""
+    if "!" in note.topic:
+        raise ValueError(f"cannot read the tags of {note.topic!r}")
+    return note.topic.split("#")[1:]
+
+
+class Note(TimelineMixin, models.Model):
+    """A note filed under a free-text topic: its keys are built from what a user typed."""
+
+    topic = models.CharField(max_length=500)
+    created = models.DateTimeField(default=timezone.now)
+
+    topic_timeline = TimelineField("topic:{topic}", score="created")
+    tag_timeline = TimelineField("tag:{recipient}", score="created", recipients=note_tags)
+
+
 class Follow(models.Model):
     follower = models.ForeignKey(User, on_delete=models.CASCADE, related_name="following")
     followee = models.ForeignKey(User, on_delete=models.CASCADE, related_name="followers")

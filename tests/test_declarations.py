@@ -10,7 +10,6 @@ from django.test.utils import isolate_apps
 from django_timak import TimelineField, TimelineMixin
 from django_timak import checks as timak_checks
 from django_timak.checks import check_declarations, check_fanout
-from django_timak.exceptions import TimelineConfigError
 from django_timak.refs import make_ref, parse_ref
 from tests.models import Photo, Post, User
 
@@ -142,10 +141,3 @@ def test_task_fan_out_without_a_tasks_framework_is_a_check_error(settings, monke
     [error] = check_fanout()
     assert (error.id, error.msg) == ("django_timak.E013", "TIMAK_FANOUT['RUN'] is 'task' but no tasks framework is installed.")
     assert "django-timak[tasks]" in error.hint
-
-
-@pytest.mark.django_db
-def test_a_save_with_an_unknown_run_mode_fails_loudly(settings):
-    settings.TIMAK_FANOUT = {"RUN": "later"}
-    with pytest.raises(TimelineConfigError, match="RUN"):
-        Post.objects.create(author=User.objects.create(username="u"), body="b")

@@ -209,7 +209,7 @@ def test_a_store_that_is_down_fails_no_save_and_reports_the_keys(graph, settings
     assert [(op.timeline, op.key, op.action, op.id) for op in signal["operations"]] == [
         ("memory", f"user:{alice.pk}:posts", "add", ref(post))
     ]
-    assert f"memory:user:{alice.pk}:posts" in caplog.text
+    assert f"memory:'user:{alice.pk}:posts'" in caplog.text
 
 
 class SlowNetworkedBackend(MemoryBackend):

@@ -62,7 +62,7 @@ def test_rebuilding_emptied_timelines_restores_them_exactly_and_twice_changes_no
     empty_every_timeline()
     summary = rebuild()
     assert state() == before
-    assert re.fullmatch(r"Wrote \d+ items from 51 rows of 2 model\(s\) to 10 keys in 2 batches \(\d+\.\ds\)\.\n", summary)
+    assert re.fullmatch(r"Wrote \d+ items from 51 rows of 3 model\(s\) to 10 keys in 2 batches \(\d+\.\ds\)\.\n", summary)
     versions = dict(StoredTimeline.objects.values_list("key", "version"))
     memory = {key: timelines["memory"].backend.read(key).values for key in timelines["memory"].backend.keys()}
     rebuild()
@@ -156,4 +156,4 @@ def test_writes_that_fail_are_named_and_fail_the_command(site, settings):
     err = io.StringIO()
     with pytest.raises(CommandError, match="3 key writes failed"):
         call_command("rebuild_timelines", "tests.Post", stdout=io.StringIO(), stderr=err)
-    assert re.search(r"memory:user:\d+:posts: connection refused", err.getvalue())
+    assert re.search(r"memory:'user:\d+:posts': connection refused", err.getvalue())

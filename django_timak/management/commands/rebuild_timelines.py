@@ -16,7 +16,7 @@ from ...clock import default_clock
 from ...conf import fanout_settings
 from ...declarations import TimelineMixin
 from ...handler import timelines
-from ...operations import ADD, DELETE, Operation, apply_operations
+from ...operations import ADD, DELETE, Operation, apply_operations, split_storable
 from ...refs import make_ref
 
 BAR_WIDTH = 30
@@ -40,7 +40,7 @@ class Command(BaseCommand):
         plan = self.plan(models, timeline)
         self.verbosity, self.progress = verbosity, verbosity >= 1 and self.stdout.isatty()
         self.workers = fanout_settings()["WORKERS"]
-        self.cleared, self.keys = set(), set()
+        self.cleared, self.keys, self.skipped = set(), set(), set()
         started = time.monotonic()
         rows = items = failed = batches = 0
         for model, fields in plan:
@@ -54,6 +54,13 @@ class Command(BaseCommand):
                 self.style.SUCCESS(
                     f"{verb} {items} items from {rows} rows of {len(plan)} model(s) to {len(self.keys)} keys"
                     f" in {batches} batches{cleared} ({elapsed:.1f}s)."
+                )
+            )
+        if self.skipped:
+            shown = ", ".join(f"{alias}:{key!r}" for alias, key in sorted(self.skipped)[:10])
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Skipped {len(self.skipped)} key(s) that cannot be stored (too long, or control characters): {shown}"
                 )
             )
         if failed:
@@ -109,7 +116,10 @@ class Command(BaseCommand):
         return rows, items, failed, batches
 
     def operations(self, batch, fields, modified):
-        """Return the adds of one batch, all at the clock taken before it was read."""
+        """Return the adds of one batch, all at the clock taken before it was read.
+
+        Keys that cannot be stored are left out and remembered, to be named at the end.
+        """
         found = []
         for row in batch:
             for field in fields:
@@ -117,7 +127,9 @@ class Command(BaseCommand):
                 if keys:
                     item_id, score, data = field.item(row)
                     found.extend(Operation(field.timeline, k, ADD, item_id, score, data, modified) for k in keys)
-        return found
+        storable, skipped = split_storable(found)
+        self.skipped.update((op.timeline, op.key) for op in skipped)
+        return storable
 
     def write(self, model, operations, clear, dry_run):
         """Clear keys seen for the first time (with --clear), then apply; return failed writes."""
@@ -152,7 +164,7 @@ class Command(BaseCommand):
         """Apply operations; report and count the failed writes."""
         failures = apply_operations(operations, self.workers)
         for ops, error in failures:
-            self.stderr.write(self.style.ERROR(f"{ops[0].timeline}:{ops[0].key}: {error}"))
+            self.stderr.write(self.style.ERROR(f"{ops[0].timeline}:{ops[0].key!r}: {error}"))
         return len(failures)
 
     def draw(self, model, done, total, started):

@@ -45,4 +45,4 @@ class Command(BaseCommand):
             self.stderr.write(self.style.ERROR(f"{result.failed} operation(s) failed and will be retried:"))
             if verbosity > 1:
                 for key, error in result.errors.items():
-                    self.stderr.write(f"  {key}: {error}")
+                    self.stderr.write(f"  {key!r}: {error}")
