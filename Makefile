@@ -14,7 +14,7 @@ INSTALLED := $(VENV)/.installed-$(shell echo '$(DJANGO) $(EXTRAS)' | cksum | cut
 DOCS_INSTALLED := $(VENV)/.installed-$(shell echo '$(DJANGO) $(EXTRAS),docs' | cksum | cut -d' ' -f1)
 $(DOCS_INSTALLED): EXTRAS := $(EXTRAS),docs
 
-.PHONY: test demo bench install clean
+.PHONY: test test-fast demo bench install clean
 
 install: $(INSTALLED)
 
@@ -26,6 +26,10 @@ $(INSTALLED) $(DOCS_INSTALLED): setup.cfg pyproject.toml
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The core and integration tests, in seconds: no slow, browser, subprocess or fault tests.
+test-fast: $(INSTALLED)
+	$(BIN)/python -m pytest -m "not slow and not browser and not subprocess and not fault" $(PYTEST_ARGS)
 
 demo: $(INSTALLED)
 	test -e "$${TIMAK_DEMO_DB:-example_project/db.sqlite3}" || { \

@@ -11,6 +11,12 @@ pytest_plugins = ["tests.riak_fixtures"]
 DATABASE_ALIASES = ["default"] + (["postgres"] if os.environ.get("TIMAK_TEST_POSTGRES") else [])
 
 
+@pytest.fixture(params=DATABASE_ALIASES)
+def using(request):
+    """Each database alias the database tests run on, in turn."""
+    return request.param
+
+
 @pytest.fixture
 def memory_backend():
     from django_timak.backends.memory import MemoryBackend
@@ -18,3 +24,37 @@ def memory_backend():
     backend = MemoryBackend()
     yield backend
     backend.clear()
+
+
+@pytest.fixture
+def clear_memory():
+    """Empty the MemoryBackend alias before and after a test (it outlives transactions)."""
+    from django_timak import timelines
+
+    timelines["memory"].backend.clear()
+    yield
+    timelines["memory"].backend.clear()
+
+
+@pytest.fixture
+def write_attempts(monkeypatch):
+    """Return the list of ``(key, error or None)`` of every key write fan-out and drains try.
+
+    Counting writes, not timing them, shows how long a caller waited on a failing
+    store without flaking on a busy machine.
+    """
+    from django_timak import operations
+
+    attempts = []
+    real_write = operations.write
+
+    def write(ops):
+        try:
+            real_write(ops)
+        except Exception as e:
+            attempts.append((ops[0].key, e))
+            raise
+        attempts.append((ops[0].key, None))
+
+    monkeypatch.setattr(operations, "write", write)
+    return attempts

@@ -63,7 +63,13 @@ def check_timelines(app_configs=None, **kwargs):
                 )
             )
         for _, message in invalid_values(f"{TIMELINES}[{alias!r}]", ALIAS_OPTIONS, options):
-            errors.append(checks.Error(message, id="django_timak.E004"))
+            errors.append(
+                checks.Error(
+                    message,
+                    hint="True: a page read degrades to an empty page (the view answers 503) when the store fails; False: the error propagates.",
+                    id="django_timak.E004",
+                )
+            )
         try:
             timeline = build_timeline(alias, options)
         except TimelineConfigError as e:

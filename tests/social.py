@@ -1,7 +1,5 @@
 """Helpers for the Django integration tests: a small follow graph and timeline readers."""
 
-import pytest
-
 from django_timak import timelines
 from tests.models import Follow, User
 
@@ -21,11 +19,3 @@ def make_users(*names):
 
 def follow(follower, followee):
     return Follow.objects.create(follower=follower, followee=followee)
-
-
-@pytest.fixture
-def clear_memory():
-    """Empty the MemoryBackend alias before and after a test (it outlives transactions)."""
-    timelines["memory"].backend.clear()
-    yield
-    timelines["memory"].backend.clear()

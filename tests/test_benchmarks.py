@@ -5,14 +5,14 @@ rows, with positive medians, spreads around them, and ratios where floors exist.
 """
 
 import json
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.checkout import ROOT, checkout_env
+
+pytestmark = [pytest.mark.slow, pytest.mark.subprocess]
 CASES = {"1 add": 3, "2 page(20)": 3, "3 merge": 4, "4 bytes/item": 3, "4 MAX_ITEMS < 100 KB": 3,
          "5 fan-out": 5, "6 home page": 3, "7 rebuild": 2, "7 rebuild peak": 2}
 
@@ -20,11 +20,9 @@ CASES = {"1 add": 3, "2 page(20)": 3, "3 merge": 4, "4 bytes/item": 3, "4 MAX_IT
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     output = tmp_path_factory.mktemp("bench") / "quick.json"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--quick", "--output", str(output)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+        cwd=ROOT, env=checkout_env(), capture_output=True, text=True, timeout=600,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout, json.loads(output.read_text())

@@ -1,14 +1,12 @@
 """End-to-end: the example project in a real headless Chromium, driven by Playwright.
 
 The browser is Debian's ``chromium`` (Playwright's own browser downloads are not
-possible here); the fixture installs the package when it is missing and it can, and
-skips, saying why, only where it cannot. The site runs as ``make demo`` runs it:
+possible here). The tests never install it (``.ci/run`` does, as root); without it
+they skip, saying why. The site runs as ``make demo`` runs it:
 migrated and seeded by its management commands, served by ``runserver`` on a free
 loopback port, on a database of its own.
 """
 
-import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -20,7 +18,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.test_example_project import MANAGE, ROOT, example_env
+from tests.checkout import MANAGE, ROOT, example_env
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -37,22 +35,17 @@ ARTIFACTS = ROOT / "artifacts"
 #: Enough posts that a followed user's home timeline has several pages.
 SEED = ["--users", "20", "--posts", "240"]
 
-
-def install_chromium() -> None:
-    """Install Debian's chromium package, or skip when this machine cannot."""
-    if shutil.which("apt-get") is None or os.geteuid() != 0:
-        pytest.skip(f"{CHROMIUM} is missing and installing it needs apt-get as root: run `apt-get install chromium`")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
-        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
-        if result.returncode:
-            pytest.fail(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason=f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does, as root)",
+    ),
+]
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        install_chromium()
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium

@@ -14,11 +14,6 @@ from tests.timak_example import run_timak_example
 pytestmark = pytest.mark.django_db(transaction=True, databases=DATABASE_ALIASES)
 
 
-@pytest.fixture(params=DATABASE_ALIASES)
-def using(request):
-    return request.param
-
-
 def test_builds_with_no_arguments():
     assert DatabaseBackend().using == "default"
 

@@ -6,22 +6,16 @@ they run with ``manage.py test`` in a subprocess, exactly as a developer runs th
 from ``example_project/``, on the django_timak of this checkout.
 """
 
-import os
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-MANAGE = ROOT / "example_project" / "manage.py"
+import pytest
 
-
-def example_env(**extra) -> dict:
-    """Return the environment the example project runs in: this checkout first on the path."""
-    env = {key: value for key, value in os.environ.items() if key not in ("DJANGO_SETTINGS_MODULE", "TIMAK_RIAK_URL")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    return {**env, **extra}
+from tests.checkout import MANAGE, ROOT, example_env
 
 
+@pytest.mark.subprocess
+@pytest.mark.slow
 def test_example_project_smoke_tests():
     result = subprocess.run(
         [sys.executable, str(MANAGE), "test", "social", "--noinput", "-v", "2"],

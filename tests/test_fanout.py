@@ -15,7 +15,7 @@ from django_timak.exceptions import TimelineBackendError
 from django_timak.models import StoredTimeline
 from django_timak.signals import fanout_failed
 from tests.models import BACKFILL, Photo, Post
-from tests.social import clear_memory, follow, ids, make_users, ref  # noqa: F401 (fixture)
+from tests.social import follow, ids, make_users, ref
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("clear_memory")]
 

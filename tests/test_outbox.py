@@ -11,17 +11,13 @@ from django.test import override_settings
 
 from conftest import DATABASE_ALIASES
 from django_timak import outbox, timelines
-from django_timak.operations import Operation
+from django_timak.conf import fanout_settings
 from django_timak.models import PendingOperation
+from django_timak.operations import Operation
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=DATABASE_ALIASES)
 
 MEMORY = {"BACKEND": "django_timak.backends.memory.MemoryBackend", "MAX_ITEMS": 100}
-
-
-@pytest.fixture(params=DATABASE_ALIASES)
-def using(request):
-    return request.param
 
 
 @pytest.fixture
@@ -75,13 +71,13 @@ def test_a_later_delete_wins_whatever_order_operations_arrive_in(using):
     assert timelines["default"].get("k") == []
 
 
-def test_failed_operations_stay_and_are_retried_with_backoff(riak_down, using):
+@pytest.mark.fault
+def test_failed_operations_stay_and_are_retried_with_backoff(riak_down, using, write_attempts):
     outbox.record([op(f"k{i}", "add", i, 10 + i, timeline="riak") for i in range(20)], using=using)
-    started = time.monotonic()
     result = outbox.drain(using=using)
-    elapsed = time.monotonic() - started
     assert (result.applied, result.failed) == (0, 20)
-    assert elapsed < 5, "a down store is waited for once per concurrent write, not once per key"
+    workers = fanout_settings()["WORKERS"]
+    assert 0 < len(write_attempts) <= workers < 20, "a down store is waited for once per concurrent write, not once per key"
     rows = PendingOperation.objects.using(using)
     assert set(rows.values_list("attempts", flat=True)) == {1}
     assert all(row.last_error.startswith("TimelineBackendError") for row in rows)
@@ -122,6 +118,7 @@ def test_drain_and_status_commands(using):
     assert "pending operations: 0" in out.getvalue() and "no failing operations" in out.getvalue()
 
 
+@pytest.mark.fault
 def test_the_outbox_is_on_for_networked_stores_by_default(riak_down):
     assert outbox.enabled_for("riak") and not outbox.enabled_for("default")
     with override_settings(TIMAK_OUTBOX={"ENABLED": True}):

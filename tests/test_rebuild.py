@@ -15,7 +15,7 @@ from django_timak.backends.memory import MemoryBackend
 from django_timak.exceptions import TimelineBackendError
 from django_timak.models import StoredTimeline
 from tests.models import Photo, Post
-from tests.social import clear_memory, follow, make_users  # noqa: F401 (fixture)
+from tests.social import follow, make_users
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clear_memory")]
 

@@ -8,6 +8,7 @@ from django_timak import Timeline, timelines
 from django_timak.backends.db import DatabaseBackend
 from django_timak.backends.memory import MemoryBackend
 from django_timak.checks import check_timelines
+from django_timak.conf import alias_settings
 from django_timak.exceptions import TimelineConfigError
 
 MEMORY = "django_timak.backends.memory.MemoryBackend"
@@ -82,3 +83,36 @@ def test_checks_run_with_manage_py_check():
     with override_settings(TIMAK_TIMELINES={"default": {"BACKEND": MEMORY, "ORDER": "sideways"}}):
         with pytest.raises(SystemCheckError, match="django_timak.E003"):
             call_command("check", "django_timak")
+
+
+def test_an_alias_settings_are_filled_with_the_defaults():
+    with override_settings(TIMAK_TIMELINES={"default": {"BACKEND": MEMORY, "MAX_ITEMS": 7}}):
+        assert alias_settings("default") == {
+            "BACKEND": MEMORY,
+            "OPTIONS": {},
+            "MAX_ITEMS": 7,
+            "ORDER": "desc",
+            "COMPRESS": None,
+            "MARGIN": 0,
+            "MAX_TOMBSTONES": None,
+            "MAX_VALUE_BYTES": None,
+            "IGNORE_EXCEPTIONS": True,
+        }
+        with pytest.raises(TimelineConfigError, match="no timeline named 'nope'"):
+            alias_settings("nope")
+
+
+def test_ignore_exceptions_is_read_from_the_settings_when_asked_for():
+    with override_settings(TIMAK_TIMELINES={"default": {"BACKEND": MEMORY, "IGNORE_EXCEPTIONS": False}}):
+        assert alias_settings("default")["IGNORE_EXCEPTIONS"] is False
+    assert alias_settings("default")["IGNORE_EXCEPTIONS"] is True
+
+
+def test_ignore_exceptions_must_be_a_bool():
+    with override_settings(TIMAK_TIMELINES={"default": {"BACKEND": MEMORY, "IGNORE_EXCEPTIONS": "yes"}}):
+        [error] = check_timelines()
+    assert (error.id, error.msg) == (
+        "django_timak.E004",
+        "TIMAK_TIMELINES['default']['IGNORE_EXCEPTIONS'] must be True or False, not 'yes'.",
+    )
+    assert "503" in error.hint

@@ -6,7 +6,7 @@ import pytest
 
 from django_timak.signals import fanout_failed
 from tests.models import Post
-from tests.social import clear_memory, follow, ids, make_users, ref  # noqa: F401 (fixture)
+from tests.social import follow, ids, make_users, ref
 
 try:
     from django.tasks.signals import task_enqueued, task_finished

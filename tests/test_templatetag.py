@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_timak import timelines
 from django_timak.templatetags.timak import TimelineItems, item_template_names
 from tests.models import Photo, Post
-from tests.social import clear_memory, make_users, ref  # noqa: F401 (fixture)
+from tests.social import make_users, ref
 
 pytestmark = pytest.mark.usefixtures("clear_memory")
 
