@@ -2,7 +2,6 @@
 
 import json
 import logging
-import time
 
 import pytest
 import urllib3
@@ -141,15 +140,61 @@ def test_ping(riak_url):
 # Failures: bounded in time, wrapped once
 
 
-def test_a_stopped_riak_fails_fast_with_a_backend_error(riak_fault_server, riak_bucket):
-    backend = RiakBackend(riak_fault_server.url, bucket=riak_bucket, timeout=0.5, retries=2)
+class FakeClock:
+    """Stands in for the transport's ``time``: sleeping and waiting only move its hands."""
+
+    def __init__(self):
+        self.now = 0.0
+        self.pauses = []
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.pauses.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def fake_clock(monkeypatch):
+    from django_timak.backends.riak import transport
+
+    clock = FakeClock()
+    monkeypatch.setattr(transport, "time", clock)
+    return clock
+
+
+@pytest.mark.fault
+def test_a_stopped_riak_is_retried_with_backoff_then_raises(riak_fault_server, riak_bucket, fake_clock):
+    backend = RiakBackend(riak_fault_server.url, bucket=riak_bucket, timeout=0.5, retries=2, backoff=0.05)
     riak_fault_server.down()
-    started = time.monotonic()
     with pytest.raises(TimelineBackendError, match="Connection refused") as caught:
         backend.read("k")
-    assert time.monotonic() - started < 1.5 and caught.value.status is None
+    assert fake_clock.pauses == [0.05, 0.1] and caught.value.status is None
 
 
+@pytest.mark.parametrize("nodes", [1, 3])
+def test_a_call_ends_within_timeout_times_attempts_however_its_nodes_fail(fake_clock, monkeypatch, nodes):
+    """Each attempt waits at most what is left of the budget; backoff never overruns it."""
+    from django_timak.backends.riak import transport
+
+    waits = []
+
+    def stalled(self, node, method, target, headers, body, timeout, left, request):
+        waits.append(min(timeout, left))
+        fake_clock.now += min(timeout, left)
+        return transport._Failure(node, request, TimeoutError("read timed out"))
+
+    monkeypatch.setattr(transport.Transport, "_attempt", stalled)
+    urls = [f"http://127.0.0.1:{port}" for port in range(9001, 9001 + nodes)]
+    backend = RiakBackend(urls=urls, timeout=0.3, retries=2, backoff=0.05)
+    with pytest.raises(TimelineBackendError, match="timed out"):
+        backend.read("k")
+    assert fake_clock.now <= 0.3 * 3 + 1e-9
+    assert len(waits) == 3 and all(wait > 0 for wait in waits)
+
+
+@pytest.mark.fault
 def test_503_is_retried_then_raised_with_riaks_answer(riak_fault_server, riak_bucket):
     backend = RiakBackend(riak_fault_server.url, bucket=riak_bucket, retries=2)
     riak_fault_server.fail_every = 1
@@ -159,6 +204,7 @@ def test_503_is_retried_then_raised_with_riaks_answer(riak_fault_server, riak_bu
     assert caught.value.status == 503 and riak_fault_server.requests - before == 3
 
 
+@pytest.mark.fault
 def test_one_503_or_dropped_connection_is_retried_away(riak_fault_server, riak_bucket):
     backend = RiakBackend(riak_fault_server.url, bucket=riak_bucket, retries=1)
     riak_fault_server.fail_next()
@@ -167,13 +213,14 @@ def test_one_503_or_dropped_connection_is_retried_away(riak_fault_server, riak_b
     assert backend.read("k").values == [b"x"]
 
 
-def test_a_stalled_riak_times_out_within_timeout_times_attempts(riak_fault_server, riak_bucket):
+@pytest.mark.fault
+def test_a_stalled_riak_times_out_after_at_most_retries_plus_one_requests(riak_fault_server, riak_bucket):
     backend = RiakBackend(riak_fault_server.url, bucket=riak_bucket, timeout=0.3, retries=2)
-    riak_fault_server.stall_every = 1
-    started = time.monotonic()
+    riak_fault_server.stall_every, riak_fault_server.stall_seconds = 1, 1.0
+    before = riak_fault_server.requests
     with pytest.raises(TimelineBackendError, match="timed out"):
         backend.read("k")
-    assert 0.3 <= time.monotonic() - started < 0.9 + 0.5
+    assert 1 <= riak_fault_server.requests - before <= 3
 
 
 def test_constructing_never_connects():

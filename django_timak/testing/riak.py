@@ -140,6 +140,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self):
         riak = self.server.riak
+        riak._busy(+1)
+        try:
+            self._serve_counted(riak)
+        finally:
+            riak._busy(-1)
+
+    def _serve_counted(self, riak):
         fault = riak._fault(f"{self.command} {self.path}")
         body = self._read_body()
         if body is None:  # the client went away mid-request: like Riak, store nothing
@@ -475,7 +482,8 @@ class RiakTestServer:
     ``latency`` seconds are added to every request, outside the store lock.
     ``crash_after(n)`` answers n more requests, then goes down on the next one, cutting
     it unanswered: a node killed in the middle of a fan-out. ``handled`` lists the
-    latest requests as ``"METHOD /path?query"``, oldest first.
+    latest requests as ``"METHOD /path?query"``, oldest first; ``most_in_flight`` is the
+    most requests it served at once.
 
     ``tls``: True (certificates made here) or a ``TestCertificates``, to serve https;
     ``require_client_cert`` asks clients for a certificate of that CA. ``users``
@@ -502,6 +510,7 @@ class RiakTestServer:
         self._lock = threading.Lock()
         self._connections = set()
         self._httpd = self._thread = None
+        self.in_flight = 0
         self.reset_faults()
         self.requests = 0
         self.handled = collections.deque(maxlen=10_000)
@@ -564,8 +573,9 @@ class RiakTestServer:
             self.handled.clear()
 
     def reset_faults(self):
-        """Clear every fault knob and restore max_siblings and reap_after."""
+        """Clear every fault knob, restore max_siblings and reap_after, restart most_in_flight."""
         self.store.max_siblings, self.store.reap_after = self._limits
+        self.most_in_flight = self.in_flight
         self.latency = 0.0
         self.fail_every = self.drop_every = self.stall_every = 0
         self.stall_seconds = 5.0
@@ -612,6 +622,11 @@ class RiakTestServer:
                 if every and number % every == 0:
                     return fault
         return None
+
+    def _busy(self, change):
+        with self._lock:
+            self.in_flight += change
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
 
     def _sleep(self, stall):
         """Wait out latency (and a stall); False when the node went down meanwhile."""
