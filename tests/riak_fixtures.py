@@ -10,12 +10,21 @@ import uuid
 
 import pytest
 
+from django_timak import Timeline
+from django_timak.backends.memory import MemoryBackend
 from django_timak.testing.riak import RiakTestCluster, RiakTestServer
 
 RIAK_URL_ENV = "TIMAK_TEST_RIAK_URL"
 #: Riak security's user in the TLS tests; no test output may ever show the password.
 RIAK_USER = "timak"
 RIAK_PASSWORD = "pw-9f3c1e7a-never-shown"
+
+
+def value_holding(*ids):
+    """Return the stored bytes of a timeline holding ``ids``, as another writer would make them."""
+    memory = MemoryBackend()
+    Timeline(memory, max_items=200).add_many("k", [(i, i, None) for i in ids])
+    return memory.read("k").values[0]
 
 
 @pytest.fixture(scope="session")

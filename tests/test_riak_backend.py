@@ -6,10 +6,12 @@ import logging
 import pytest
 import urllib3
 
+from django_timak import Timeline
 from django_timak.backends.base import Versioned
 from django_timak.backends.riak import RiakBackend
 from django_timak.backends.riak.multipart import parse_siblings
 from django_timak.exceptions import BucketTypeMissing, TimelineBackendError
+from tests.riak_fixtures import value_holding
 
 DEAD_URL = "http://127.0.0.1:1"
 #: Values that trip careless multipart parsers: CRLFs, delimiter look-alikes, a bare CR, NULs.
@@ -58,6 +60,39 @@ def test_a_write_replaces_only_the_siblings_its_token_saw(backend):
     backend.write("k", b"three", None)
     backend.write("k", b"one+two", seen)
     assert sorted(backend.read("k").values) == [b"one+two", b"three"]
+
+
+def test_a_blind_append_beside_a_resolved_value_stays_a_sibling_until_a_write_with_its_token(backend):
+    """What fan-out by blind appends builds on: a PUT without a vclock never replaces a value."""
+    backend.write("k", b"base", None)
+    backend.write("k", b"resolved", backend.read("k").token)
+    assert backend.read("k").values == [b"resolved"]
+    backend.write("k", b"delta", None)
+    found = backend.read("k")
+    assert sorted(found.values) == [b"delta", b"resolved"]
+    backend.write("k", b"merged", found.token)
+    assert backend.read("k").values == [b"merged"]
+
+
+def test_a_timeline_merges_blind_appends_beside_its_value(backend):
+    timeline = Timeline(backend, max_items=10)
+    timeline.add("k", 1, 1)
+    for number in (2, 3):
+        backend.write("k", value_holding(number), None)
+    assert len(backend.read("k").values) == 3
+    assert timeline.get("k") == [3, 2, 1]
+    assert len(backend.read("k").values) == 1
+
+
+@pytest.mark.fault  # the order is the test server's; a real node's depends on its vnodes
+def test_siblings_come_in_riaks_order_not_the_write_order_and_the_merge_does_not_care(riak_fault_server, riak_bucket):
+    backend = RiakBackend(riak_fault_server.url, bucket=riak_bucket)
+    written = [value_holding(number) for number in range(10)]
+    for value in written:
+        backend.write("k", value, None)
+    found = backend.read("k").values
+    assert sorted(found) == sorted(written) and found != written
+    assert Timeline(backend, max_items=20).get("k") == list(range(9, -1, -1))
 
 
 def test_a_deleted_key_reads_empty_with_the_tombstone_vclock(backend):

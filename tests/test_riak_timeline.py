@@ -7,10 +7,10 @@ from datetime import datetime
 import pytest
 
 from django_timak import Timeline
-from django_timak.backends.memory import MemoryBackend
 from django_timak.backends.riak import RiakBackend
 from django_timak.exceptions import TimelineBackendError
 from django_timak.handler import TimelineConfigError, build_timeline
+from tests.riak_fixtures import value_holding
 from tests.timak_example import run_timak_example
 
 
@@ -74,13 +74,6 @@ def test_concurrent_adds_and_deletes_keep_deleted_ids_deleted(riak_url, riak_buc
     expected = [*range(1, 600, 2), *range(1000, 1300), *(2000 + i for i in range(300) if i % 3)]
     assert second.get("k") == sorted(expected, reverse=True)
     assert len(second.backend.read("k").values) == 1
-
-
-def value_holding(*ids):
-    """Return the stored bytes of a timeline holding ``ids``, as another writer would make them."""
-    memory = MemoryBackend()
-    Timeline(memory, max_items=200).add_many("k", [(i, i, None) for i in ids])
-    return memory.read("k").values[0]
 
 
 def test_get_merges_siblings_and_writes_the_merge_back(riak_url, riak_bucket):
