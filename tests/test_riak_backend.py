@@ -2,6 +2,8 @@
 
 import json
 import logging
+import subprocess
+import sys
 
 import pytest
 import urllib3
@@ -291,6 +293,28 @@ def test_builds_with_no_arguments():
 def test_invalid_options_raise_value_error(options, message):
     with pytest.raises(ValueError, match=message):
         RiakBackend(**options)
+
+
+@pytest.mark.subprocess
+def test_importing_the_backend_loads_neither_django_checks_nor_the_test_server():
+    code = (
+        "import sys, django_timak.backends.riak, django_timak.testing.riak; "
+        "print(sorted(m for m in ('django.core.checks', 'trustme') if m in sys.modules)); "
+        "import django_timak.backends.riak as riak; print(riak.RiakBackend.__module__)"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.split("\n")[:2] == ["[]", "django_timak.backends.riak"]
+
+
+@pytest.mark.subprocess
+def test_the_library_never_imports_the_testing_package():
+    code = (
+        "import sys, django; from django.conf import settings; settings.configure(INSTALLED_APPS=['django_timak']); "
+        "django.setup(); from django_timak.backends.riak import RiakBackend; RiakBackend().check(); "
+        "print([m for m in sys.modules if m.startswith('django_timak.testing')])"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]"
 
 
 # Multipart parsing, byte for byte
