@@ -104,7 +104,11 @@ def test_a_wrong_password_is_access_denied_naming_the_user(riak_secure_server, r
         "add-source timak <this host's address>/32 password)"
     )
     assert [(m.id, m.hint) for m in backend.check()] == [
-        ("django_timak.E105", "On a Riak node run: " + GRANT.format(bucket=riak_bucket)),
+        (
+            "django_timak.E105",
+            "Check USERNAME and PASSWORD; then grant what timelines need, on a Riak node: "
+            + GRANT.format(bucket=riak_bucket),
+        ),
     ]
 
 
@@ -114,6 +118,8 @@ def test_missing_grants_name_the_grant_command(riak_certificates, riak_bucket):
         assert backend.read("k").values == []
         with pytest.raises(RiakAccessDenied) as caught:
             backend.write("k", b"x", None)
+        [error] = backend.check()
+    assert (error.id, error.hint) == ("django_timak.E105", "On a Riak node run: " + GRANT.format(bucket=riak_bucket))
     assert caught.value.status == 403
     assert caught.value.message == (
         f"Riak at {backend.url} denied user 'timak' riak_kv.put on bucket {riak_bucket!r} of type 'timak' (403): "
@@ -132,6 +138,8 @@ def test_security_on_a_plain_http_listener_says_to_use_https(riak_bucket):
         backend = RiakBackend(server.url, bucket=riak_bucket)
         with pytest.raises(RiakAccessDenied, match=r"refuses plain HTTP \(426\): use the node's https:// listener"):
             backend.read("k")
+        [error] = backend.check()
+    assert (error.id, error.hint) == ("django_timak.E105", "Use the nodes' https:// listeners in URL or URLS, with CA_FILE.")
 
 
 def test_credentials_over_plain_http_are_never_sent_and_e104(riak_fault_server, riak_bucket):

@@ -80,13 +80,7 @@ def _props_messages(backend, where):
             )
         ]
     except RiakAccessDenied as e:
-        return [
-            checks.Error(
-                f"{where}: {e.message}",
-                hint="On a Riak node run: " + grant_command(backend.bucket_type, backend.bucket, backend.username or "USER"),
-                id="django_timak.E105",
-            )
-        ]
+        return [checks.Error(f"{where}: {e.message}", hint=_access_hint(backend, e.status), id="django_timak.E105")]
     except TimelineBackendError as e:
         return [
             checks.Warning(
@@ -124,6 +118,16 @@ def _props_messages(backend, where):
             )
         )
     return messages
+
+
+def _access_hint(backend, status):
+    """Return what to change when Riak security refused the check's read (401, 403 or 426)."""
+    if status == 426:
+        return "Use the nodes' https:// listeners in URL or URLS, with CA_FILE."
+    grant = grant_command(backend.bucket_type, backend.bucket, backend.username or "USER")
+    if status == 401:
+        return f"Check USERNAME and PASSWORD; then grant what timelines need, on a Riak node: {grant}"
+    return f"On a Riak node run: {grant}"
 
 
 def _props_hint(backend, props):
