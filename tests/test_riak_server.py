@@ -549,15 +549,27 @@ def test_reset_forgets_everything(riak_bucket):
 
 @pytest.mark.subprocess
 def test_runs_as_a_module():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "django_timak.testing.riak", "--port", str(port)],
+    process = subprocess.Popen([sys.executable, "-m", "django_timak.testing.riak", "--port", "0"],
                                stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1])
     try:
-        assert process.stdout.readline().startswith("Riak test server on")
-        response = urllib3.request("GET", f"http://127.0.0.1:{port}/ping")
-        assert response.data == b"OK"
+        words = process.stdout.readline().split()
+        assert words[:4] == ["Riak", "test", "server", "on"]
+        assert urllib3.request("GET", f"{words[4]}/ping").data == b"OK"
+    finally:
+        process.terminate()
+        process.wait(5)
+
+
+@pytest.mark.subprocess
+def test_runs_as_a_module_serving_tls():
+    process = subprocess.Popen([sys.executable, "-m", "django_timak.testing.riak", "--port", "0", "--tls"],
+                               stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1])
+    try:
+        url = process.stdout.readline().split()[4]
+        ca_file = process.stdout.readline().removeprefix("CA_FILE: ").strip()
+        assert url.startswith("https://127.0.0.1:")
+        http = urllib3.PoolManager(ca_certs=ca_file, cert_reqs="CERT_REQUIRED")
+        assert http.request("GET", f"{url}/ping").data == b"OK"
     finally:
         process.terminate()
         process.wait(5)

@@ -32,7 +32,8 @@ Test your own Riak code paths with it, in a pytest fixture::
 own (``server.ca_file`` for ``OPTIONS["CA_FILE"]``); ``users={"timak": "pw"}`` turns
 Riak security on. Nothing in the library imports this module.
 
-Run one on its own with ``python -m django_timak.testing.riak --port 8098``.
+Run one on its own with ``python -m django_timak.testing.riak --port 8098`` (``--tls`` to
+serve https; it prints the CA file to verify it with).
 """
 
 import argparse
@@ -694,10 +695,13 @@ def main():
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8098)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
+    parser.add_argument("--tls", action="store_true", help="serve https, with a CA made for this run")
     args = parser.parse_args()
-    with RiakTestServer(args.host, args.port) as server:
+    with RiakTestServer(args.host, args.port, tls=args.tls) as server:
         server.latency = args.latency
         print(f"Riak test server on {server.url} (Ctrl-C stops it)", flush=True)
+        if server.ca_file:
+            print(f"CA_FILE: {server.ca_file}", flush=True)
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
