@@ -18,6 +18,26 @@ class StoredTimeline(models.Model):
         return self.key
 
 
+class TimelineDelta(models.Model):
+    """A small value appended to a timeline key without reading it.
+
+    Read back beside the key's ``StoredTimeline`` value as a sibling, and deleted by
+    the write-back that merged it; appends never touch the base row, so they never
+    conflict with a read-merge-write.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    key = models.CharField(max_length=255, db_index=True)
+    value = models.BinaryField()
+
+    class Meta:
+        db_table = "django_timak_delta"
+        verbose_name = "timeline delta"
+
+    def __str__(self):
+        return f"delta {self.pk} of {self.key}"
+
+
 class PendingOperation(models.Model):
     """One timeline change recorded by the outbox, until a drain applies it.
 
