@@ -10,6 +10,7 @@ listeners over one shared store, each of which can go down on its own.
 Test your own Riak code paths with it, in a pytest fixture::
 
     import pytest
+    from django_timak import timelines
     from django_timak.testing.riak import RiakTestServer
 
     @pytest.fixture
@@ -23,9 +24,10 @@ Test your own Riak code paths with it, in a pytest fixture::
             }
             yield server
 
-    def test_a_post_survives_a_node_failure(riak):
-        riak.fail_next(1)             # the next request answers 503; the backend retries
-        ...
+    def test_an_add_survives_a_failing_node(riak):
+        riak.fail_next(1)  # the next request answers 503; the backend asks again
+        timelines["default"].add("user:1:home", 1, 1)
+        assert timelines["default"].get("user:1:home") == [1]
 
 ``RiakTestCluster(3)`` gives ``cluster.urls`` for ``OPTIONS["URLS"]`` and
 ``cluster.nodes[i].down()``; ``RiakTestServer(tls=True)`` serves https with a CA of its
