@@ -24,23 +24,32 @@ from typing import Any, NamedTuple
 ORDERS = ("desc", "asc")
 
 
-class Entry(NamedTuple):
-    """One item of a timeline, or the tombstone of a deleted one.
-
-    ``clock`` is the hybrid logical clock value (``django_timak.clock``) of the entry's last
-    change: of two versions of one id, the greater clock wins.
-    """
-
+class _EntryFields(NamedTuple):
     id: str | int
     score: int | float
     clock: int
     data: Any = None
     deleted: bool = False
 
+
+class Entry(_EntryFields):
+    """One item of a timeline, or the tombstone of a deleted one.
+
+    ``clock`` is the hybrid logical clock value (``django_timak.clock``) of the entry's
+    last change: of two versions of one id, the greater clock wins. ``modified``, its
+    old name, still reads it and still names it in ``_replace``.
+    """
+
+    __slots__ = ()
+
     @property
     def modified(self) -> int:
-        """The old name of ``clock``."""
         return self.clock
+
+    def _replace(self, **changes) -> "Entry":
+        if "modified" in changes:
+            changes["clock"] = changes.pop("modified")
+        return super()._replace(**changes)
 
     @property
     def value(self):

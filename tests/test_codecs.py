@@ -56,6 +56,7 @@ data = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(ids, st.integers(min_value=0, max_value=2**60), data, st.booleans()), max_size=20), st.sampled_from(COMPRESSORS))
 def test_round_trip(rows, compress):

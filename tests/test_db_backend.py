@@ -40,6 +40,7 @@ def test_timak_example(using):
     assert run_timak_example(line) == (0, 10)
 
 
+@pytest.mark.slow
 def test_concurrent_writers_lose_no_update(using):
     """8 threads each add 200 distinct ids to one key at the same time."""
     tl = Timeline(DatabaseBackend(using=using), max_items=2000)

@@ -2,6 +2,7 @@
 
 from functools import reduce
 
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from django_timak.entries import Entry, live, merge, order_live, resolve, visible
@@ -54,6 +55,7 @@ def ideal(operations):
 EXAMPLES = settings(max_examples=400, deadline=None)
 
 
+@pytest.mark.slow
 @EXAMPLES
 @given(histories(), st.integers(min_value=0, max_value=5))
 def test_merge_is_commutative(history, margin):
@@ -65,6 +67,7 @@ def test_merge_is_commutative(history, margin):
             assert merge(a, b, **shape_) == merge(b, a, **shape_)
 
 
+@pytest.mark.slow
 @EXAMPLES
 @given(histories(), st.integers(min_value=0, max_value=5))
 def test_merge_is_idempotent(history, margin):
@@ -75,6 +78,7 @@ def test_merge_is_idempotent(history, margin):
         assert merge(value, value, **shape_) == value
 
 
+@pytest.mark.slow
 @EXAMPLES
 @given(histories(max_deletes=4, fixed_scores=True), st.data())
 def test_merge_is_associative_on_the_visible_timeline_within_the_margin(history, data):
@@ -88,6 +92,7 @@ def test_merge_is_associative_on_the_visible_timeline_within_the_margin(history,
     assert visible(left, MAX_ITEMS) == visible(right, MAX_ITEMS) == visible(everything, MAX_ITEMS)
 
 
+@pytest.mark.slow
 @EXAMPLES
 @given(histories(max_deletes=4, fixed_scores=True))
 def test_within_the_margin_the_merge_shows_exactly_the_untrimmed_timeline(history):
@@ -98,6 +103,7 @@ def test_within_the_margin_the_merge_shows_exactly_the_untrimmed_timeline(histor
     assert visible(merged, MAX_ITEMS) == ideal(operations)
 
 
+@pytest.mark.slow
 @EXAMPLES
 @given(histories(), st.integers(min_value=0, max_value=3))
 def test_a_delete_is_never_undone_while_its_tombstone_is_kept(history, margin):
@@ -110,6 +116,7 @@ def test_a_delete_is_never_undone_while_its_tombstone_is_kept(history, margin):
     assert not deleted & {e.id for e in live(merged)}
 
 
+@pytest.mark.slow
 @EXAMPLES
 @given(histories(), st.integers(min_value=0, max_value=3))
 def test_the_visible_timeline_is_bounded_unique_and_ordered(history, margin):

@@ -121,6 +121,6 @@ def test_old_names_still_work():
     assert declarations.save_operations is row_operations.save_operations
     assert declarations.delete_operations is row_operations.delete_operations
     assert Timeline.update is Timeline.add_and_delete and Timeline.apply is Timeline.replay
-    assert Entry("a", 1, 5).modified == 5
+    assert Entry("a", 1, 5).modified == 5 and Entry("a", 1, 5)._replace(modified=6) == Entry("a", 1, 6)
     with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
         fanout.nothing

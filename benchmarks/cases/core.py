@@ -8,7 +8,7 @@ ordering, trimming, validation) shows as the ratio over the floor.
 from django_timak import codecs
 from django_timak.backends.base import BaseBackend, Versioned
 from django_timak.backends.memory import MemoryBackend
-from django_timak.entries import Entry, merge
+from django_timak.entries import Entry, merge, tombstone
 from django_timak.timeline import Timeline
 
 from ..items import entries, items
@@ -91,7 +91,7 @@ def siblings(count: int) -> list[bytes]:
     for writer in range(count):
         clock = base[0].clock + writer + 1
         news = [Entry(i, s, clock, d) for i, s, d in items(10, start=SIZE + writer * 10)]
-        gone = [e._replace(modified=clock, data=None, deleted=True) for e in base[writer * 2 : writer * 2 + 2]]
+        gone = [tombstone(e.id, clock, e.score) for e in base[writer * 2 : writer * 2 + 2]]
         values.append(codecs.encode(merge(base, news + gone, capacity=SIZE, tombstones=100)))
     return values
 
