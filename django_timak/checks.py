@@ -1,6 +1,7 @@
 """System checks for the settings and the declarations: misconfiguration shows in ``manage.py check``."""
 
 from importlib.util import find_spec
+from string import Formatter
 
 from django.apps import apps
 from django.conf import settings
@@ -179,25 +180,55 @@ def check_declarations(app_configs=None, **kwargs):
     return errors
 
 
+def _placeholder_paths(key: str) -> list[str]:
+    """Return the dotted attribute paths a key template reads ("author.username"), {recipient} aside."""
+    paths = []
+    for _, field_name, _, _ in Formatter().parse(key):
+        path = field_name.split("[", 1)[0] if field_name else None
+        if path and path.split(".", 1)[0] != RECIPIENT and path not in paths:
+            paths.append(path)
+    return paths
+
+
+def _missing_attribute(model, path: str):
+    """Return ``(model, name)`` for the first step of ``path`` that names nothing, else None.
+
+    Relations are followed to the related model; past a plain field or a Python
+    attribute (a property, a method) the value's type is unknown, so the walk stops.
+    """
+    current = model
+    for name in path.split("."):
+        try:
+            found = current._meta.get_field(name)
+        except FieldDoesNotExist:
+            return None if hasattr(current, name) else (current, name)
+        if not found.is_relation or found.related_model is None:
+            return None
+        current = found.related_model
+    return None
+
+
 def _check_field(model, field, aliases):
     where = f"{model._meta.label}.{field.name}"
     errors = []
-    for name in field.placeholders:
-        if name == RECIPIENT:
-            if field.recipients is None:
-                errors.append(
-                    checks.Error(
-                        f"{where}: the key {field.key!r} uses {{recipient}} but the field has no recipients.",
-                        hint="Pass recipients=lambda row: [...] to give {recipient} its values.",
-                        obj=model,
-                        id="django_timak.E020",
-                    )
-                )
-        elif not hasattr(model, name):
+    if RECIPIENT in field.placeholders and field.recipients is None:
+        errors.append(
+            checks.Error(
+                f"{where}: the key {field.key!r} uses {{recipient}} but the field has no recipients.",
+                hint="Pass recipients=lambda row: [...] to give {recipient} its values.",
+                obj=model,
+                id="django_timak.E020",
+            )
+        )
+    for path in _placeholder_paths(field.key):
+        missing = _missing_attribute(model, path)
+        if missing is not None:
+            owner, name = missing
             errors.append(
                 checks.Error(
-                    f"{where}: the key {field.key!r} uses {{{name}}}, which names no attribute of {model._meta.label}.",
-                    hint="Placeholders name fields (author_id) or attributes of the row, or {recipient}.",
+                    f"{where}: the key {field.key!r} uses {{{path}}}, but {owner._meta.label} has no attribute {name!r}.",
+                    hint="Placeholders name fields (author_id), attributes of the row or, through relations, of "
+                    "related rows (author.username); or {recipient}.",
                     obj=model,
                     id="django_timak.E020",
                 )

@@ -97,7 +97,7 @@ class Timeline:
     ``margin`` keeps that many live entries past ``max_items`` so that a delete can
     be filled from below, and merges stay exact while no more than ``margin`` deletes
     meet; with the default 0, an item that falls off the end is gone, as in timak.
-    ``max_tombstones`` bounds how many recent deletes are remembered (see README).
+    ``max_tombstones`` bounds how many recent deletes are remembered (see docs/design.rst).
     """
 
     def __init__(
@@ -117,7 +117,13 @@ class Timeline:
         backend = backend if backend is not None else connection
         if backend is None:
             raise TypeError("Timeline() needs a backend (or connection) to store timelines in")
-        for name, value, low in (("max_items", max_items, 1), ("margin", margin, 0)):
+        for name, value, low in (
+            ("max_items", max_items, 1),
+            ("margin", margin, 0),
+            ("max_tombstones", 0 if max_tombstones is None else max_tombstones, 0),
+            ("max_value_bytes", 1 if max_value_bytes is None else max_value_bytes, 1),
+            ("max_attempts", max_attempts, 1),
+        ):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise InvalidTimelineInput(f"{name} must be an int of at least {low}, not {value!r}")
         if order not in core.ORDERS:

@@ -97,7 +97,7 @@ def test_declaration_mistakes_are_check_errors():
 
     registry = Bad._meta.apps
     assert errors_of(registry) == [
-        ("django_timak.E020", "tests.Bad.no_attribute: the key 'user:{owner_idd}:posts' uses {owner_idd}, which names no attribute of tests.Bad."),
+        ("django_timak.E020", "tests.Bad.no_attribute: the key 'user:{owner_idd}:posts' uses {owner_idd}, but tests.Bad has no attribute 'owner_idd'."),
         ("django_timak.E023", "tests.Bad.no_attribute: score='title' is a CharField, not a date, datetime or number."),
         ("django_timak.E020", "tests.Bad.no_recipients: the key 'user:{recipient}:home' uses {recipient} but the field has no recipients."),
         ("django_timak.E022", "tests.Bad.no_recipients: score='nothing' names no field of tests.Bad."),

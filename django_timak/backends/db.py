@@ -66,5 +66,36 @@ class DatabaseBackend(BaseBackend):
             return False
         return True
 
+    def check(self):
+        """Return check messages: an unknown ``USING``; SQLite that fails concurrent writers.
+
+        With Django's default SQLite settings a transaction reads, then upgrades its lock
+        to write, and concurrent writers fail with "database is locked" however long the
+        timeout; ``transaction_mode: IMMEDIATE`` takes the write lock first, so they
+        wait their turn (with WAL, readers never wait).
+        """
+        from django.core import checks
+
+        if self._using is not None and self._using not in connections.settings:
+            return [
+                checks.Error(
+                    f"The database backend's USING {self._using!r} is not a database of DATABASES.",
+                    hint=f"Name one of: {', '.join(connections.settings)}.",
+                    id="django_timak.E040",
+                )
+            ]
+        database = connections[self.using].settings_dict  # no connection is opened
+        if database["ENGINE"] == "django.db.backends.sqlite3" and database["OPTIONS"].get("transaction_mode") != "IMMEDIATE":
+            return [
+                checks.Warning(
+                    f"Timelines are stored in SQLite database {self.using!r} without transaction_mode IMMEDIATE: "
+                    "under several processes, concurrent saves and deletes fail with 'database is locked'.",
+                    hint='Set DATABASES[...]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", '
+                    '"init_command": "PRAGMA journal_mode=WAL;"}, or store timelines in another database.',
+                    id="django_timak.W040",
+                )
+            ]
+        return []
+
     def close(self):
         """Django closes its own connections; nothing to release here."""
