@@ -71,7 +71,7 @@ TIMAK_TIMELINES = {
     "memory": {"BACKEND": "django_timak.backends.memory.MemoryBackend", "MAX_ITEMS": 100},
 }
 
-TIMAK_FANOUT = {"RUN": "inline", "BATCH_SIZE": 500, "WORKERS": 8}
+TIMAK_FANOUT = {"RUN": "inline"}
 
 # Fan-out through the tasks framework runs on the Immediate backend in the tests:
 # django.tasks on Django 6, the django-tasks backport on 5.2.

@@ -52,11 +52,17 @@ def ideal(operations):
     return order_live([e for e in winners.values() if not e.deleted])[:MAX_ITEMS]
 
 
-EXAMPLES = settings(max_examples=400, deadline=None)
+def property_test(test):
+    """Run a property test on 400 generated histories: seconds of its own, so marked slow."""
+    return pytest.mark.slow(settings(max_examples=400, deadline=None)(test))
 
 
-@pytest.mark.slow
-@EXAMPLES
+def merged_history(operations, siblings, shape_):
+    """Return the merge of every sibling value a history left."""
+    return merge(*replay(operations, siblings, **shape_), **shape_)
+
+
+@property_test
 @given(histories(), st.integers(min_value=0, max_value=5))
 def test_merge_is_commutative(history, margin):
     operations, siblings, _ = history
@@ -67,8 +73,7 @@ def test_merge_is_commutative(history, margin):
             assert merge(a, b, **shape_) == merge(b, a, **shape_)
 
 
-@pytest.mark.slow
-@EXAMPLES
+@property_test
 @given(histories(), st.integers(min_value=0, max_value=5))
 def test_merge_is_idempotent(history, margin):
     operations, siblings, _ = history
@@ -78,8 +83,7 @@ def test_merge_is_idempotent(history, margin):
         assert merge(value, value, **shape_) == value
 
 
-@pytest.mark.slow
-@EXAMPLES
+@property_test
 @given(histories(max_deletes=4, fixed_scores=True), st.data())
 def test_merge_is_associative_on_the_visible_timeline_within_the_margin(history, data):
     operations, siblings, deletes = history
@@ -92,38 +96,35 @@ def test_merge_is_associative_on_the_visible_timeline_within_the_margin(history,
     assert visible(left, MAX_ITEMS) == visible(right, MAX_ITEMS) == visible(everything, MAX_ITEMS)
 
 
-@pytest.mark.slow
-@EXAMPLES
+@property_test
 @given(histories(max_deletes=4, fixed_scores=True))
 def test_within_the_margin_the_merge_shows_exactly_the_untrimmed_timeline(history):
     """Invariants 1 and 3: no acknowledged add is lost, and the top items show."""
     operations, siblings, deletes = history
     shape_ = shape(deletes, 64)
-    merged = merge(*replay(operations, siblings, **shape_), **shape_)
+    merged = merged_history(operations, siblings, shape_)
     assert visible(merged, MAX_ITEMS) == ideal(operations)
 
 
-@pytest.mark.slow
-@EXAMPLES
+@property_test
 @given(histories(), st.integers(min_value=0, max_value=3))
 def test_a_delete_is_never_undone_while_its_tombstone_is_kept(history, margin):
     """Invariant 2, with any margin (even none): deleted ids never come back."""
     operations, siblings, _ = history
     shape_ = shape(margin, 64)
-    merged = merge(*replay(operations, siblings, **shape_), **shape_)
+    merged = merged_history(operations, siblings, shape_)
     winners = resolve([entry for _, entry in operations])
     deleted = {uniq_id for uniq_id, entry in winners.items() if entry.deleted}
     assert not deleted & {e.id for e in live(merged)}
 
 
-@pytest.mark.slow
-@EXAMPLES
+@property_test
 @given(histories(), st.integers(min_value=0, max_value=3))
 def test_the_visible_timeline_is_bounded_unique_and_ordered(history, margin):
     """Invariant 3: at most max_items live entries, each id once, in (score, id) order."""
     operations, siblings, _ = history
     shape_ = shape(margin, 64)
-    merged = merge(*replay(operations, siblings, **shape_), **shape_)
+    merged = merged_history(operations, siblings, shape_)
     shown = visible(merged, MAX_ITEMS)
     assert len(shown) <= MAX_ITEMS
     assert len({e.id for e in shown}) == len(shown)
