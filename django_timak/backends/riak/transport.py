@@ -121,7 +121,7 @@ class Transport:
         headers = {**(headers or {}), **self._auth}
         deadline = time.monotonic() + timeout * attempts
         tried, failure = [], None
-        for number in range(attempts + len(nodes) - 1):
+        for _ in range(attempts + len(nodes) - 1):
             chosen = self._choose(nodes, tried)
             if chosen in tried:
                 pause = self.backoff * 2 ** (len(tried) - len(set(tried)))

@@ -54,7 +54,7 @@ class Command(BaseCommand):
 
     def _set_up(self, alias, backend, dry_run):
         """Return True when the alias's bucket has (or, with dry_run, would get) the required props."""
-        self._say(f"{alias}: bucket {backend.bucket!r} of type {backend.bucket_type!r} at {backend.url}")
+        self._say(f"{alias}: bucket {backend.bucket!r} of type {backend.bucket_type!r} at {', '.join(backend.urls)}")
         try:
             props = backend.bucket_props()
         except BucketTypeMissing:
