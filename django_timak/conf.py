@@ -7,6 +7,7 @@ rules here; at run time only a value that cannot be acted on raises.
 """
 
 from dataclasses import dataclass
+from functools import cache
 from inspect import signature
 from typing import Any, Callable
 
@@ -112,11 +113,15 @@ def configured_timelines() -> dict:
     return getattr(settings, TIMELINES, None) or DEFAULT_TIMELINES
 
 
+@cache
+def _timeline_defaults() -> dict:
+    arguments = signature(Timeline).parameters
+    return {key: arguments[argument].default for key, argument in TIMELINE_ARGUMENTS.items()}
+
+
 def alias_defaults() -> dict:
     """Return the value every optional key of an alias takes when it is not set."""
-    arguments = signature(Timeline).parameters
-    timeline_defaults = {key: arguments[argument].default for key, argument in TIMELINE_ARGUMENTS.items()}
-    return {"OPTIONS": {}, **timeline_defaults, **defaults(ALIAS_OPTIONS)}
+    return {"OPTIONS": {}, **_timeline_defaults(), **defaults(ALIAS_OPTIONS)}
 
 
 def alias_settings(alias: str) -> dict:
