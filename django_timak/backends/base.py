@@ -4,6 +4,11 @@ A backend never interprets what it stores. Reading returns every concurrent valu
 (siblings) with a causal token; writing with that token replaces what was read. A
 store that can keep siblings (Riak) keeps a concurrent write as a new sibling; one
 that cannot (a SQL database) raises ``WriteConflict`` and the timeline reads again.
+
+Appending stores a small value beside what a key holds without reading it: it reads
+back as one more sibling until a write whose token saw it replaces it. Appends never
+conflict, so fan-out costs one blind write per key, and the merge that already
+reconciles siblings folds the appended values in.
 """
 
 from dataclasses import dataclass
@@ -51,6 +56,23 @@ class BaseBackend:
     def delete(self, key: str, token: Any) -> None:
         """Remove ``key``; a missing key is not an error."""
         raise NotImplementedError("subclasses of BaseBackend must provide delete()")
+
+    def append(self, key: str, value: bytes) -> int:
+        """Store ``value`` beside what ``key`` holds, without reading it (a blind write).
+
+        Return how many values the key holds now (its value plus unmerged appends), as
+        far as the store can tell without another round trip; at least 1. The next
+        ``read`` returns the appended value among the siblings, and a ``write`` whose
+        token saw it removes it; one appended after that read survives the write.
+        """
+        raise NotImplementedError("subclasses of BaseBackend must provide append()")
+
+    def append_many(self, values: dict[str, bytes]) -> dict[str, int]:
+        """Append each value to its key; return each key's count, as ``append`` does.
+
+        Stores that can batch (one INSERT, concurrent requests) override this loop.
+        """
+        return {key: self.append(key, value) for key, value in values.items()}
 
     def ping(self) -> bool:
         """Return True if the store answers; never raise."""

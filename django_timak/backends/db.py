@@ -1,10 +1,18 @@
 """The embedded default: timelines as rows of the Django database.
 
+A key holds one written value (``django_timak_timeline``) plus the values appended
+to it since (``django_timak_delta``), read together, in one query, as siblings.
 Writes are optimistic: an update succeeds only if the row still has the version it
 was read with, so two writers never overwrite each other; the loser gets
-``WriteConflict`` and its timeline reads again. No row is locked while a timeline
-is merged, and readers never wait for writers.
+``WriteConflict`` and its timeline reads again. A write removes exactly the appended
+rows its read returned, so a value appended meanwhile survives it. Appends insert
+rows and never touch the written value, so they never conflict; a batch of them is
+one multi-row INSERT. No row is locked while a timeline is merged, and readers never
+wait for writers.
 """
+
+import sqlite3
+from typing import NamedTuple
 
 from django.db import DatabaseError, IntegrityError, connections, router, transaction
 
@@ -12,8 +20,32 @@ from ..exceptions import TimelineBackendError, WriteConflict
 from .base import BaseBackend, Versioned
 
 
+class Seen(NamedTuple):
+    """A read's token: the written value's version (None: none) and the appended rows' ids."""
+
+    version: int | None
+    deltas: tuple[int, ...]
+
+
+def statement_params(connection) -> int:
+    """Return how many parameters one statement may carry on ``connection``.
+
+    Django assumes SQLite's historical 999; the library linked says how many it takes.
+    """
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        return connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    return connection.features.max_query_params or 65535
+
+
+def chunks(items: list, size: int):
+    """Yield consecutive slices of ``items`` of at most ``size`` items."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 class DatabaseBackend(BaseBackend):
-    """Timelines in the ``django_timak_timeline`` table of database ``using``."""
+    """Timelines in the ``django_timak_timeline`` and ``django_timak_delta`` tables of database ``using``."""
 
     def __init__(self, using: str | None = None):
         self._using = using
@@ -30,34 +62,95 @@ class DatabaseBackend(BaseBackend):
 
         return StoredTimeline.objects.using(self.using)
 
+    @property
+    def _deltas(self):
+        from ..models import TimelineDelta
+
+        return TimelineDelta.objects.using(self.using)
+
+    def _names(self, connection) -> tuple[str, str, str]:
+        """Return the quoted names of both tables and of their key column (a reserved word in MySQL)."""
+        from ..models import StoredTimeline, TimelineDelta
+
+        quote = connection.ops.quote_name
+        return quote(StoredTimeline._meta.db_table), quote(TimelineDelta._meta.db_table), quote("key")
+
     def read(self, key):
+        connection = connections[self.using]
+        timeline, delta, key_column = self._names(connection)
         try:
-            row = self._model.filter(key=key).values_list("value", "version").first()
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT 0, version, value FROM {timeline} WHERE {key_column} = %s "
+                    f"UNION ALL SELECT 1, id, value FROM {delta} WHERE {key_column} = %s ORDER BY 1, 2",
+                    [key, key],
+                )
+                rows = cursor.fetchall()
         except DatabaseError as e:
             raise TimelineBackendError(f"reading {key!r} failed: {e}", key=key) from e
-        if row is None:
+        if not rows:
             return Versioned([], None)
-        return Versioned([bytes(row[0])], row[1])
+        version = rows[0][1] if rows[0][0] == 0 else None
+        deltas = tuple(number for appended, number, _ in rows if appended)
+        return Versioned([bytes(value) for _, _, value in rows], Seen(version, deltas))
 
     def write(self, key, value, token):
+        version, deltas = token or Seen(None, ())
         try:
-            if token is None:
-                with transaction.atomic(using=self.using):
+            with transaction.atomic(using=self.using):
+                if version is None:
                     self._model.create(key=key, value=value, version=1)
-                return
-            updated = self._model.filter(key=key, version=token).update(value=value, version=token + 1)
+                elif not self._model.filter(key=key, version=version).update(value=value, version=version + 1):
+                    raise WriteConflict(f"{key!r} changed since it was read", key=key)
+                self._delete_deltas(deltas)
         except IntegrityError as e:
             raise WriteConflict(f"{key!r} was created concurrently", key=key) from e
         except DatabaseError as e:
             raise TimelineBackendError(f"writing {key!r} failed: {e}", key=key) from e
-        if not updated:
-            raise WriteConflict(f"{key!r} changed since it was read", key=key)
+
+    def append(self, key, value):
+        return self.append_many({key: value})[key]
+
+    def append_many(self, values):
+        """Insert every value in one multi-row INSERT, then count each key's values in one query."""
+        if not values:
+            return {}
+        connection = connections[self.using]
+        timeline, delta, key_column = self._names(connection)
+        limit = statement_params(connection)
+        rows = [param for pair in values.items() for param in pair]
+        keys = list(values)
+        counts = {}
+        try:
+            with transaction.atomic(using=self.using), connection.cursor() as cursor:
+                for chunk in chunks(rows, limit - limit % 2):
+                    places = ", ".join(["(%s, %s)"] * (len(chunk) // 2))
+                    cursor.execute(f"INSERT INTO {delta} ({key_column}, value) VALUES {places}", chunk)
+                for chunk in chunks(keys, limit):
+                    places = ", ".join(["%s"] * len(chunk))
+                    written = f"(SELECT COUNT(*) FROM {timeline} t WHERE t.{key_column} = d.{key_column})"
+                    cursor.execute(
+                        f"SELECT d.{key_column}, COUNT(*) + {written} FROM {delta} d "
+                        f"WHERE d.{key_column} IN ({places}) GROUP BY d.{key_column}",
+                        chunk,
+                    )
+                    counts.update(cursor.fetchall())
+        except DatabaseError as e:
+            raise TimelineBackendError(f"appending to {len(values)} keys failed: {e}", key=keys[0]) from e
+        return counts
 
     def delete(self, key, token):
+        """Remove the written value and the appended values ``token`` saw; later appends survive."""
         try:
-            self._model.filter(key=key).delete()
+            with transaction.atomic(using=self.using):
+                self._model.filter(key=key).delete()
+                self._delete_deltas(token.deltas if token else ())
         except DatabaseError as e:
             raise TimelineBackendError(f"deleting {key!r} failed: {e}", key=key) from e
+
+    def _delete_deltas(self, ids):
+        for chunk in chunks(list(ids), statement_params(connections[self.using])):
+            self._deltas.filter(pk__in=chunk).delete()
 
     def ping(self):
         try:

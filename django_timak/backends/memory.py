@@ -2,14 +2,26 @@
 
 With ``allow_mult=True`` it keeps concurrent writes as siblings, exactly as Riak
 does with dotted version vectors: a write replaces the values its token saw and
-keeps the rest. Without it, a stale write raises ``WriteConflict`` like the database.
+keeps the rest, and an append is one more sibling. Without it, it behaves like the
+database: a key holds one written value plus its appended values; a write over a
+written value it did not see raises ``WriteConflict``, and appended values it did
+not see survive it.
 """
 
 import itertools
 import threading
+from typing import NamedTuple
 
 from ..exceptions import WriteConflict
 from .base import BaseBackend, Versioned
+
+
+class _Stored(NamedTuple):
+    """One value of a key: its dot (unique in the store), its bytes, and how it came."""
+
+    dot: int
+    value: bytes
+    appended: bool
 
 
 class MemoryBackend(BaseBackend):
@@ -17,29 +29,34 @@ class MemoryBackend(BaseBackend):
 
     def __init__(self, allow_mult: bool = False):
         self.allow_mult = allow_mult
-        self._data: dict[str, list[tuple[int, bytes]]] = {}
+        self._data: dict[str, list[_Stored]] = {}
         self._dots = itertools.count(1)
         self._lock = threading.Lock()
 
     def read(self, key):
         with self._lock:
             stored = self._data.get(key, [])
-            token = frozenset(dot for dot, _ in stored) or None
-            return Versioned([value for _, value in stored], token)
+            token = frozenset(s.dot for s in stored) or None
+            return Versioned([s.value for s in stored], token)
 
     def write(self, key, value, token):
         seen = token or frozenset()
         with self._lock:
-            stored = self._data.get(key, [])
-            unseen = [(dot, v) for dot, v in stored if dot not in seen]
-            if unseen and not self.allow_mult:
+            unseen = [s for s in self._data.get(key, []) if s.dot not in seen]
+            if not self.allow_mult and any(not s.appended for s in unseen):
                 raise WriteConflict(f"{key!r} changed since it was read", key=key)
-            self._data[key] = unseen + [(next(self._dots), bytes(value))]
+            self._data[key] = unseen + [_Stored(next(self._dots), bytes(value), False)]
+
+    def append(self, key, value):
+        with self._lock:
+            stored = self._data.setdefault(key, [])
+            stored.append(_Stored(next(self._dots), bytes(value), True))
+            return len(stored)
 
     def delete(self, key, token):
         seen = token or frozenset()
         with self._lock:
-            unseen = [(dot, v) for dot, v in self._data.get(key, []) if dot not in seen]
+            unseen = [s for s in self._data.get(key, []) if s.dot not in seen]
             if unseen:
                 self._data[key] = unseen
             else:
