@@ -12,6 +12,7 @@ from django.db import DatabaseError, models
 from .conf import (
     ALIAS_KEYS,
     ALIAS_OPTIONS,
+    COMPACTION_OPTIONS,
     FANOUT,
     FANOUT_OPTIONS,
     OUTBOX,
@@ -71,8 +72,19 @@ def check_timelines(app_configs=None, **kwargs):
                     id="django_timak.E004",
                 )
             )
+        refused = dict(invalid_values(f"{TIMELINES}[{alias!r}]", COMPACTION_OPTIONS, options))
+        for message in refused.values():
+            errors.append(
+                checks.Error(
+                    message,
+                    hint="A key holding this many values (siblings, appended changes) is written back merged: "
+                    "lower writes more often, higher reads more. Keep COMPACT_ON_APPEND under 25 on Riak.",
+                    id="django_timak.E005",
+                )
+            )
         try:
-            timeline = build_timeline(alias, options)
+            # A refused threshold is reported once, above; the rest of the alias is checked without it.
+            timeline = build_timeline(alias, {key: value for key, value in options.items() if key not in refused})
         except TimelineConfigError as e:
             errors.append(
                 checks.Error(

@@ -38,6 +38,10 @@ def _positive_number(value) -> bool:
     return not isinstance(value, bool) and isinstance(value, (int, float)) and value > 0
 
 
+def _compaction_threshold(value) -> bool:
+    return _positive_int(value) and value >= 2
+
+
 POSITIVE_INT = ("a positive int", _positive_int)
 POSITIVE_NUMBER = ("a positive number", _positive_number)
 
@@ -52,6 +56,15 @@ TIMELINE_ARGUMENTS = {
     "MARGIN": "margin",
     "MAX_TOMBSTONES": "max_tombstones",
     "MAX_VALUE_BYTES": "max_value_bytes",
+    "COMPACT_ON_READ": "compact_on_read",
+    "COMPACT_ON_APPEND": "compact_on_append",
+}
+#: Timeline arguments checked by key (django_timak.E005): how many values (siblings,
+#: appended changes) a key holds before a read, or an append, writes them back merged.
+COMPACTION_OPTIONS = {
+    key: Option(signature(Timeline).parameters[TIMELINE_ARGUMENTS[key]].default, "an int of at least 2",
+                _compaction_threshold)
+    for key in ("COMPACT_ON_READ", "COMPACT_ON_APPEND")
 }
 #: Keys of one alias's settings read by the library around its Timeline.
 ALIAS_OPTIONS = {

@@ -1,9 +1,11 @@
 """``Timeline``: bounded, unique-by-id, score-ordered lists stored one value per key.
 
-Every change is a read-merge-write of one value. Siblings found on read are merged
-(see ``entries``); a store that raises ``WriteConflict`` instead of keeping siblings
-is read again and retried. A read that merged siblings writes the result back (read
-repair), so a key's sibling count falls back to one.
+A change is either a read-merge-write of one value or, for fan-out, a small value
+appended beside it without reading (``append_changes``). Siblings and appended values
+found on read are merged (see ``entries``); a store that raises ``WriteConflict``
+instead of keeping siblings is read again and retried. The merged value is written
+back (compaction) when a read finds ``compact_on_read`` values or more, and when an
+append leaves ``compact_on_append`` or more, so a key nobody reads stays bounded.
 """
 
 import logging
@@ -98,6 +100,9 @@ class Timeline:
     be filled from below, and merges stay exact while no more than ``margin`` deletes
     meet; with the default 0, an item that falls off the end is gone, as in timak.
     ``max_tombstones`` bounds how many recent deletes are remembered (see docs/design.rst).
+    ``compact_on_read`` and ``compact_on_append`` are how many values (siblings and
+    appended ones) a key holds before a read, or an append, writes them back merged:
+    reading a page after one new post then rewrites nothing.
     """
 
     def __init__(
@@ -113,6 +118,8 @@ class Timeline:
         max_value_bytes: int | None = None,
         max_attempts: int = 100,
         clock=None,
+        compact_on_read: int = 8,
+        compact_on_append: int = 16,
     ):
         backend = backend if backend is not None else connection
         if backend is None:
@@ -123,6 +130,8 @@ class Timeline:
             ("max_tombstones", 0 if max_tombstones is None else max_tombstones, 0),
             ("max_value_bytes", 1 if max_value_bytes is None else max_value_bytes, 1),
             ("max_attempts", max_attempts, 1),
+            ("compact_on_read", compact_on_read, 2),
+            ("compact_on_append", compact_on_append, 2),
         ):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise InvalidTimelineInput(f"{name} must be an int of at least {low}, not {value!r}")
@@ -142,6 +151,8 @@ class Timeline:
         self.max_value_bytes = max_value_bytes if max_value_bytes is not None else backend.max_value_bytes
         self.max_attempts = max_attempts
         self.clock = clock or default_clock
+        self.compact_on_read = compact_on_read
+        self.compact_on_append = compact_on_append
 
     def __repr__(self):
         return f"<Timeline {type(self.backend).__name__} max_items={self.max_items} order={self.order!r}>"
@@ -166,7 +177,7 @@ class Timeline:
         check_key(key)
         versioned = self.backend.read(key)
         found = self._merged(versioned)
-        if len(versioned.values) > 1:
+        if len(versioned.values) >= self.compact_on_read:
             self._repair(key, found, versioned.token)
         return found
 
@@ -177,7 +188,7 @@ class Timeline:
         return core.merge(*values, capacity=self.capacity, tombstones=self.max_tombstones, order=self.order)
 
     def _repair(self, key, found, token):
-        """Write merged siblings back; a failure only delays the repair to the next write."""
+        """Write merged values back; a failure only delays the compaction to the next write."""
         try:
             self.backend.write(key, self._encode(found), token)
         except (TimelineBackendError, ValueTooLarge) as e:
@@ -226,13 +237,19 @@ class Timeline:
         changed = [e for e in self._read(source_key) if e.id in copied and e.clock > copied[e.id].clock]
         return self._write(target_key, changed) if changed else stored
 
-    def remove_items(self, source_key: str, target_key: str) -> list[Entry]:
+    def remove_items(self, source_key: str, target_key: str) -> None:
         """Detach from ``target_key`` every item that ``source_key`` holds (an unfollow).
 
+        The detach tombstones are appended to the target without reading it, stamped
+        after every clock the source holds, so they win over the copies of its items.
         The items are not deleted: ``copy_items`` from the same source brings them back.
         """
-        ids = [e.id for e in core.live(self._read(source_key))]
-        return self._write(target_key, [tombstone(uniq_id, 0, detached=True) for uniq_id in ids])
+        check_key(target_key)
+        held = self._read(source_key)
+        stamp = self.clock.now(core.latest_clock(held))
+        detached = [tombstone(e.id, stamp, detached=True) for e in core.live(held)]
+        if detached:
+            self.append_changes({target_key: detached})
 
     def add_and_delete(self, key: str, adds=(), deletes=(), *, modified: int | None = None) -> list[Entry]:
         """Apply adds ``(id, score, data)`` and deletes (ids) in one write; return the stored entries.
@@ -267,23 +284,75 @@ class Timeline:
     update = add_and_delete
     apply = replay
 
-    def _write(self, key, changes, *, restoring=False):
+    def append_changes(self, changes_by_key: dict[str, list[Entry]]) -> None:
+        """Append each key's ``Entry`` changes beside what it holds, without reading it.
+
+        For fan-out: one small value per key, in one ``append_many``. Each change
+        carries its own clock, as for ``replay``, so changes applied late, twice or in
+        any order give the same timeline. Identical change lists (one post fanned out
+        to many keys) are validated and encoded once. Everything is validated before
+        the first write, so bad input writes nothing. A key left holding
+        ``compact_on_append`` values or more is then compacted; a failure there only
+        delays the compaction, the changes are stored.
+        """
+        encoded = {}
+        values = {}
+        for key, changes in changes_by_key.items():
+            check_key(key)
+            fingerprint = tuple((c.id, c.score.__class__, c.score, c.clock, c.deleted, id(c.data)) for c in changes)
+            value = encoded.get(fingerprint)
+            if value is None:
+                value = encoded[fingerprint] = self._encode_changes(changes)
+            values[key] = value
+        if not values:
+            return
+        for key, count in self.backend.append_many(values).items():
+            if count >= self.compact_on_append:
+                self._compact(key)
+
+    def _encode_changes(self, changes) -> bytes:
+        """Return one appended value holding ``changes``: validated, resolved per id and ordered."""
+        checked = []
+        for change in changes:
+            self._check_clock(change.clock)
+            checked.append(self._entry(change.id, change.score, change.data, change.clock, change.deleted))
+        return codecs.encode(
+            core.merge(checked, capacity=self.capacity, tombstones=self.max_tombstones, order=self.order)
+        )
+
+    def _compact(self, key):
+        """Merge every value ``key`` holds into one; a failure is logged, the next read or append compacts."""
+        try:
+            self._write(key, (), compact_at=2)
+        except (TimelineBackendError, ValueTooLarge) as e:
+            logger.warning("timak: compaction of %r failed: %s", key, e)
+
+    def _write(self, key, changes, *, restoring=False, compact_at=None):
+        """Read, merge ``changes`` in and write back, again on a conflict; return the stored value.
+
+        A change that changes nothing writes nothing, unless the key holds
+        ``compact_at`` values or more (``compact_on_read`` by default): then the
+        merged value is written back, and a failure other than a conflict is logged.
+        """
         check_key(key)
+        compact_at = compact_at or self.compact_on_read
         for attempt in range(self.max_attempts):
             versioned = self.backend.read(key)
             found = self._merged(versioned)
             changed = self._changed_value(found, changes, restoring)
-            if changed is None:
-                if len(versioned.values) > 1:
-                    self._repair(key, found, versioned.token)
+            if changed is None and len(versioned.values) < compact_at:
                 return found
-            value = self._encode(changed)
+            stored = found if changed is None else changed
             try:
-                self.backend.write(key, value, versioned.token)
+                self.backend.write(key, self._encode(stored), versioned.token)
             except WriteConflict:
                 time.sleep(random.uniform(0, min(0.05, 0.0005 * 2**attempt)))
                 continue
-            return changed
+            except (TimelineBackendError, ValueTooLarge) as e:
+                if changed is not None:
+                    raise
+                logger.warning("timak: compaction of %r failed: %s", key, e)
+            return stored
         raise WriteConflict(f"gave up on {key!r} after {self.max_attempts} conflicting writes", key=key)
 
     @staticmethod
@@ -294,7 +363,7 @@ class Timeline:
     def _entry(self, uniq_id, score, data, clock, deleted=False):
         check_id(uniq_id)
         if deleted:
-            return tombstone(uniq_id, clock, 0 if score is None else to_score(score))
+            return tombstone(uniq_id, clock, 0 if score is None else to_score(score), detached=data == core.DETACHED)
         if data is not None:
             codecs.dumps_data(data)
         return Entry(uniq_id, to_score(score), clock, data)

@@ -96,6 +96,8 @@ def test_an_alias_settings_are_filled_with_the_defaults():
             "MARGIN": 0,
             "MAX_TOMBSTONES": None,
             "MAX_VALUE_BYTES": None,
+            "COMPACT_ON_READ": 8,
+            "COMPACT_ON_APPEND": 16,
             "IGNORE_EXCEPTIONS": True,
         }
         with pytest.raises(TimelineConfigError, match="no timeline named 'nope'"):

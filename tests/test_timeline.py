@@ -108,15 +108,17 @@ def test_a_stale_sibling_cannot_bring_a_deleted_item_back():
     assert tl.get("k") == [3, 2]
 
 
-def test_siblings_merge_on_read_and_are_repaired():
+def test_siblings_merge_on_read_and_are_written_back_once_they_reach_compact_on_read():
     backend = MemoryBackend(allow_mult=True)
-    tl = Timeline(backend, max_items=10)
+    tl = Timeline(backend, max_items=10, compact_on_read=3)
     tl.add("k", 1, 1)
     base = backend.read("k")
     other = Timeline(MemoryBackend(), max_items=10)
     other.add("k", 2, 2)
     sibling = other.backend.read("k").values[0]
     backend.write("k", sibling, None)
+    assert tl.get("k") == [2, 1]
+    assert len(backend.read("k").values) == 2
     backend.write("k", sibling, None)
     assert len(backend.read("k").values) == 3
     assert base.token < backend.read("k").token
