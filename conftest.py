@@ -38,9 +38,9 @@ def clear_memory():
 
 @pytest.fixture
 def write_attempts(monkeypatch):
-    """Return the list of ``(key, error or None)`` of every key write fan-out and drains try.
+    """Return the list of ``(keys, error or None)`` of every append call fan-out and drains try.
 
-    Counting writes, not timing them, shows how long a caller waited on a failing
+    Counting calls, not timing them, shows how long a caller waited on a failing
     store without flaking on a busy machine.
     """
     from django_timak import operations
@@ -48,13 +48,14 @@ def write_attempts(monkeypatch):
     attempts = []
     real_write = operations.write
 
-    def write(ops):
+    def write(alias, groups):
+        keys = [ops[0].key for ops in groups]
         try:
-            real_write(ops)
+            real_write(alias, groups)
         except Exception as e:
-            attempts.append((ops[0].key, e))
+            attempts.append((keys, e))
             raise
-        attempts.append((ops[0].key, None))
+        attempts.append((keys, None))
 
     monkeypatch.setattr(operations, "write", write)
     return attempts

@@ -89,7 +89,7 @@ def check_timelines(app_configs=None, **kwargs):
             errors.append(
                 checks.Error(
                     str(e),
-                    hint="See the TIMAK_TIMELINES section of the django-timak README.",
+                    hint="See TIMAK_TIMELINES in the settings reference (docs/settings.rst).",
                     id="django_timak.E003",
                 )
             )
@@ -128,7 +128,24 @@ def check_fanout(app_configs=None, **kwargs):
                 id="django_timak.E013",
             )
         )
+    elif isinstance(config, dict) and config.get("RUN") == "task":
+        errors.extend(_check_task_backend(config.get("TASK_BACKEND", FANOUT_OPTIONS["TASK_BACKEND"].default)))
     return errors
+
+
+def _check_task_backend(alias) -> list:
+    """Warn when fan-out tasks go to the immediate backend, which runs them inside the request."""
+    immediate = "backends.immediate.ImmediateBackend"  # of django.tasks, or of the django_tasks backport
+    tasks = getattr(settings, "TASKS", None) or {"default": {"BACKEND": f"django.tasks.{immediate}"}}
+    if not str(tasks.get(alias, {}).get("BACKEND", "")).endswith(immediate):
+        return []
+    return [
+        checks.Warning(
+            f"{FANOUT}['RUN'] is 'task' but TASKS[{alias!r}] is the ImmediateBackend: fan-out runs inside the request.",
+            hint="Use a backend with worker processes, e.g. django_tasks_db.DatabaseBackend and manage.py db_worker (pip install django-timak[workers]).",
+            id="django_timak.W010",
+        )
+    ]
 
 
 @checks.register("django_timak")
@@ -139,7 +156,7 @@ def check_outbox_setting(app_configs=None, **kwargs):
 
 @checks.register(checks.Tags.database)
 def check_outbox_age(app_configs=None, databases=None, **kwargs):
-    """Warn when the outbox holds an operation older than WARN_AGE: fan-out is falling behind.
+    """Warn when the outbox holds a change older than WARN_AGE: fan-out is falling behind.
 
     A database check only (not tagged "django_timak"): it runs with ``check
     --database`` and before ``migrate``, as Django's own database checks do, never
@@ -156,7 +173,7 @@ def check_outbox_age(app_configs=None, databases=None, **kwargs):
         return []
     return [
         checks.Warning(
-            f"The timeline outbox holds {figures.depth} operation(s); the oldest is {figures.oldest_age:.0f} s old "
+            f"The timeline outbox holds {figures.depth} change(s); the oldest is {figures.oldest_age:.0f} s old "
             f"(over WARN_AGE, {warn_age:g} s).",
             hint="Is the timeline store down? See manage.py timak_status; run manage.py timak_drain --loop as a worker.",
             id="django_timak.W030",

@@ -14,6 +14,7 @@ FieldTracker), and the previous version is rebuilt from them when any has change
 
 import copy
 import string
+from functools import partial
 
 from .aliases import lazy_names
 from .refs import make_ref
@@ -51,12 +52,17 @@ class TimelineField:
 
     ``key`` is a ``str.format`` template over the row's attributes; ``{recipient}``
     takes each value ``recipients(row)`` returns, so one row fans out to many keys.
-    ``score`` names a date, datetime or number field. ``condition(row)`` decides
-    whether the row belongs at all, ``data(row)`` is stored with the item, and
-    ``timeline`` names an alias of ``TIMAK_TIMELINES``.
+    ``recipients_many(rows)``, its bulk form, returns ``{row.pk: recipients}`` for
+    many rows in a few queries; workers and ``rebuild_timelines`` call it once per
+    batch (a row it leaves out has none), and a field with only this form serves a
+    single row through it. ``score`` names a date, datetime or number field.
+    ``condition(row)`` decides whether the row belongs at all, ``data(row)`` is
+    stored with the item, and ``timeline`` names an alias of ``TIMAK_TIMELINES``.
     """
 
-    def __init__(self, key, *, score, data=None, recipients=None, condition=None, timeline="default"):
+    def __init__(
+        self, key, *, score, data=None, recipients=None, recipients_many=None, condition=None, timeline="default"
+    ):
         if not isinstance(key, str):
             raise TypeError(f"TimelineField key must be a str template, not {type(key).__name__}")
         if not isinstance(score, str):
@@ -66,10 +72,15 @@ class TimelineField:
         for name, value in (("data", data), ("recipients", recipients), ("condition", condition)):
             if value is not None and not callable(value):
                 raise TypeError(f"TimelineField {name} must be a callable taking the row, not {value!r}")
+        if recipients_many is not None and not callable(recipients_many):
+            raise TypeError(f"TimelineField recipients_many must be a callable taking a list of rows, not {recipients_many!r}")
+        if recipients is None and recipients_many is not None:
+            recipients = partial(_recipients_of_one, recipients_many)
         self.key = key
         self.score = score
         self.data = data
         self.recipients = recipients
+        self.recipients_many = recipients_many
         self.condition = condition
         self.timeline = timeline
         self.placeholders = _placeholders(key)
@@ -92,14 +103,30 @@ class TimelineField:
         """Return the keys ``row`` belongs to, without repeats (none if it does not belong)."""
         if not self.belongs(row):
             return []
+        return self._format(row, None if self.recipients is None else self.recipients(row))
+
+    def keys_many(self, rows) -> dict:
+        """Return ``{row.pk: keys}`` for the ``rows`` that belong, asking ``recipients_many`` once."""
+        belonging = [row for row in rows if self.belongs(row)]
+        if self.recipients_many is None:
+            return {row.pk: self.keys(row) for row in belonging}
+        recipients = self.recipients_many(belonging)
+        return {row.pk: self._format(row, recipients.get(row.pk, ())) for row in belonging}
+
+    def _format(self, row, recipients) -> list[str]:
         values = {name: getattr(row, name) for name in self.placeholders if name != RECIPIENT}
         if self.recipients is None:
             return [self.key.format(**values)]
-        return list(dict.fromkeys(self.key.format(recipient=r, **values) for r in self.recipients(row)))
+        return list(dict.fromkeys(self.key.format(recipient=r, **values) for r in recipients))
 
     def item(self, row) -> tuple:
         """Return the ``(id, score, data)`` this field stores for ``row``."""
         return make_ref(row), to_score(getattr(row, self.score)), self.data(row) if self.data else None
+
+
+def _recipients_of_one(recipients_many, row):
+    """Return one row's recipients through the bulk form."""
+    return recipients_many([row]).get(row.pk, ())
 
 
 def declared_fields(cls) -> tuple[TimelineField, ...]:
@@ -160,16 +187,16 @@ class TimelineMixin:
             return None
         return type(self).from_db(self._state.db, list(saved), list(saved.values()))
 
-    def timeline_memberships(self) -> dict:
-        """Return ``{(timeline, key): (id, score, data)}`` for every key the row belongs to."""
+    def timeline_memberships(self, fields=None) -> dict:
+        """Return ``{(timeline, key): (id, score, data)}`` for every key the row belongs to (of ``fields``)."""
         found = {}
-        for field in self._timak_fields:
+        for field in self._timak_fields if fields is None else fields:
             keys = field.keys(self)
             if keys:
                 item = field.item(self)
                 found.update(((field.timeline, key), item) for key in keys)
         return found
 
-    def timeline_keys(self) -> set:
-        """Return ``{(timeline, key)}`` the row belongs to (no data computed)."""
-        return {(field.timeline, key) for field in self._timak_fields for key in field.keys(self)}
+    def timeline_keys(self, fields=None) -> set:
+        """Return ``{(timeline, key)}`` the row belongs to, of ``fields`` (by default all; no data computed)."""
+        return {(field.timeline, key) for field in (self._timak_fields if fields is None else fields) for key in field.keys(self)}

@@ -1,13 +1,15 @@
 """Fan-out: apply the timeline changes a save or delete implies, after commit.
 
-A save computes plain, JSON-serialisable ``Operation``s stamped with the clock at
-save time, so for one row a later operation always carries a greater clock: however
-late or often an older one is applied, it cannot undo a later one (the timeline
-keeps, per id, the change with the greatest clock). After the transaction commits
-they are grouped per key and applied in batches, one write per key per batch:
-inline, or one background task per batch; concurrently over a bounded thread pool
-when the store is networked. A failure never fails the save: it is logged with the
-keys affected and sent as ``signals.fanout_failed``.
+Inline (the default), a save computes plain, JSON-serialisable ``Operation``s
+stamped with the clock at save time, and after the transaction commits they are
+grouped per key and appended in batches, one small value per key, reading nothing.
+Deferred (``RUN = "task"``, or the outbox for timelines that use it), the save only
+records a ``RowChange`` (``row_changes``): the outbox stores it in the save's
+transaction, a task carries it, and the worker computes recipients and keys. For one
+row a later change always carries a greater clock: however late or often an older
+one is applied, it cannot undo a later one (the timeline keeps, per id, the change
+with the greatest clock). A failure never fails the save: it is logged with the keys
+affected and sent as ``signals.fanout_failed``.
 """
 
 import logging
@@ -17,12 +19,14 @@ from functools import partial
 
 from django.db import transaction
 
-from . import outbox
+from . import outbox, row_changes
 from .aliases import lazy_names
-from .conf import fanout_settings
+from .clock import default_clock
+from .conf import fanout_settings, outbox_settings
 from .exceptions import TimelineConfigError
-from .operations import Operation, apply_batch, group, report_failures
+from .operations import Operation, apply_batch, batches, report_failures
 from .refs import model_label
+from .row_operations import computed, delete_operations, save_operations
 
 logger = logging.getLogger("django_timak")
 
@@ -42,23 +46,61 @@ __getattr__ = lazy_names(
 )
 
 
-def publish(model, operations: list[Operation], using: str | None = None) -> None:
-    """Apply ``operations`` once the current transaction on ``using`` commits.
+def deferred_aliases(model, config: dict) -> set[str]:
+    """Return the aliases of ``model``'s fields whose fan-out a worker computes (tasks or the outbox)."""
+    aliases = {field.timeline for field in model._timak_fields}
+    if config["RUN"] == "task":
+        return aliases
+    return {alias for alias in aliases if outbox.enabled_for(alias)}
 
-    A rolled-back transaction drops them with it. Operations on timelines that use
-    the outbox are first recorded in that same transaction, so a commit guarantees
-    them even if the store is down when they are applied.
-    """
-    if not operations:
-        return
+
+def publish_save(model, row, previous, using: str | None = None) -> None:
+    """Fan out a save of ``row`` (``previous``: the row before it, if a field changed) after commit."""
+    clock = default_clock.now()
     try:
         config = fanout_settings()
     except TimelineConfigError as e:  # a server that runs no checks: the save must still succeed
-        report_failures(model, [(operations, e)])
+        report_failures(model, [(computed(model, row, save_operations, previous, clock), e)])
         return
-    outboxed = {alias: outbox.enabled_for(alias) for alias in {op.timeline for op in operations}}
-    recorded = [op for op in operations if outboxed[op.timeline]]
-    direct = [op for op in operations if not outboxed[op.timeline]]
+    deferred = deferred_aliases(model, config)
+    inline = [field for field in model._timak_fields if field.timeline not in deferred]
+    if inline:
+        publish(model, computed(model, row, save_operations, previous, clock, inline), using, config)
+    changes = [row_changes.saved(row, previous, alias, clock) for alias in sorted(deferred)]
+    defer(model, changes, using, config)
+
+
+def publish_delete(model, row, keys, using: str | None = None) -> None:
+    """Fan out a delete of ``row`` from ``keys`` (``[(alias, key)]``, computed before it went) after commit."""
+    clock = default_clock.now()
+    try:
+        config = fanout_settings()
+    except TimelineConfigError as e:
+        report_failures(model, [(delete_operations(row, keys, clock), e)])
+        return
+    deferred = deferred_aliases(model, config)
+    publish(model, delete_operations(row, [(a, k) for a, k in keys if a not in deferred], clock), using, config)
+    defer(model, [row_changes.deleted(row, keys, alias, clock) for alias in sorted(deferred)], using, config)
+
+
+def publish(model, operations: list[Operation], using: str | None, config: dict) -> None:
+    """Apply ``operations`` once the current transaction on ``using`` commits; a rollback drops them."""
+    if not operations:
+        return
+    collected = getattr(_collecting, "batch", None)
+    if collected is not None:
+        transaction.on_commit(partial(collected.direct.setdefault(model, []).extend, operations), using=using)
+    else:
+        transaction.on_commit(partial(run, model, operations, config), using=using, robust=True)
+
+
+def defer(model, changes: list[row_changes.RowChange], using: str | None, config: dict) -> None:
+    """Hand ``changes`` to a worker after commit: through the outbox (recorded now, in the save's
+    transaction, so a commit guarantees them), else as a task."""
+    if not changes:
+        return
+    recorded = [change for change in changes if outbox.enabled_for(change.timeline)]
+    queued = [change for change in changes if not outbox.enabled_for(change.timeline)]
     collected = getattr(_collecting, "batch", None)
     if recorded:
         ids = outbox.record(recorded, using=using)
@@ -66,22 +108,25 @@ def publish(model, operations: list[Operation], using: str | None = None) -> Non
             transaction.on_commit(partial(collected.outboxed.setdefault(using, []).extend, ids), using=using)
         else:
             transaction.on_commit(partial(run_recorded, ids, using, config), using=using, robust=True)
-    if direct:
+    if queued:
         if collected is not None:
-            transaction.on_commit(partial(collected.direct.setdefault(model, []).extend, direct), using=using)
+            transaction.on_commit(partial(collected.queued.setdefault(model, []).extend, queued), using=using)
         else:
-            transaction.on_commit(partial(run, model, direct, config), using=using, robust=True)
+            transaction.on_commit(partial(enqueue_changes, model, queued, config), using=using, robust=True)
 
 
 class _Batch:
     def __init__(self):
         self.direct = {}  # model -> operations
+        self.queued = {}  # model -> row changes for tasks
         self.outboxed = {}  # database -> outbox row ids
 
     def flush(self):
         config = fanout_settings()
         for model, operations in self.direct.items():
             run(model, operations, config)
+        for model, changes in self.queued.items():
+            enqueue_changes(model, changes, config)
         for using, ids in self.outboxed.items():
             run_recorded(ids, using, config)
 
@@ -94,9 +139,9 @@ def batched():
     """Collect the fan-out of every save in the block; apply it, each key once per batch, at the end.
 
     For imports, seed scripts and other loops of saves: without it each save writes
-    each of its keys. Operations of saves whose transaction rolled back are dropped,
-    as ever; the rest are applied after the block (after the enclosing transaction,
-    if there is one) even if the block raised.
+    each of its keys (or enqueues a task). Changes of saves whose transaction rolled
+    back are dropped, as ever; the rest are applied after the block (after the
+    enclosing transaction, if there is one) even if the block raised.
     """
     if getattr(_collecting, "batch", None) is not None:
         yield
@@ -124,26 +169,28 @@ def run_recorded(ids: list[int], using: str | None, config: dict) -> None:
 
 
 def run(model, operations: list[Operation], config: dict) -> None:
-    """Apply ``operations`` in batches, inline or as one task per batch."""
+    """Apply ``operations`` in batches of ``BATCH_SIZE`` keys, in this process."""
     for batch in batches(operations, config["BATCH_SIZE"]):
-        if config["RUN"] == "task":
-            enqueue(model, batch, config)
-        else:
-            apply_batch(model, batch, config["WORKERS"])
+        apply_batch(model, batch, config["WORKERS"])
 
 
-def enqueue(model, batch: list[Operation], config: dict) -> None:
-    """Enqueue ``batch`` as a task; a task backend that refuses it counts as a failure."""
-    from .tasks import apply_fanout_batch
+def enqueue_changes(model, changes: list[row_changes.RowChange], config: dict) -> None:
+    """Enqueue one task that applies ``changes``, as many of them per task as an outbox drain batch.
 
-    try:
-        task = apply_fanout_batch.using(backend=config["TASK_BACKEND"], queue_name=config["TASK_QUEUE"])
-        task.enqueue(model_label(model), [op.to_dict() for op in batch])
-    except Exception as e:  # any task backend's error: the save must still succeed
-        report_failures(model, [(batch, e)])
+    A task backend that refuses it counts as a failure of the operations the changes
+    imply, computed here so that ``fanout_failed`` can name them.
+    """
+    from .tasks import apply_row_changes
 
-
-def batches(operations, size: int) -> list[list[Operation]]:
-    """Split ``operations`` into batches of at most ``size`` writes (groups)."""
-    groups = list(group(operations).values())
-    return [[op for g in groups[i : i + size] for op in g] for i in range(0, len(groups), size)]
+    size = outbox_settings()["BATCH_SIZE"]
+    for start in range(0, len(changes), size):
+        chunk = changes[start : start + size]
+        try:
+            task = apply_row_changes.using(backend=config["TASK_BACKEND"], queue_name=config["TASK_QUEUE"])
+            task.enqueue([change.to_dict() for change in chunk])
+        except Exception as e:  # any task backend's error: the save must still succeed
+            failed = [op for ops in row_changes.expand(chunk) for op in ops]
+            if failed:
+                report_failures(model, [(failed, e)])
+            else:
+                logger.error("timak: could not enqueue the fan-out of %s (%s)", model_label(model), e)

@@ -39,16 +39,17 @@ class TimelineDelta(models.Model):
 
 
 class PendingOperation(models.Model):
-    """One timeline change recorded by the outbox, until a drain applies it.
+    """One row change recorded by the outbox for one timeline alias, until a drain applies it.
 
     Written in the same transaction as the save that implies it, so a commit
-    guarantees it and a rollback drops it.
+    guarantees it and a rollback drops it. It holds the change, not its keys (see
+    ``row_changes``): one row per alias whatever the row's audience; the drain
+    computes the keys.
     """
 
     timeline = models.CharField(max_length=100)
-    key = models.CharField(max_length=255)
-    #: ``{"action", "id", "score", "data", "modified"}``, as fan-out computed it.
-    operation = models.JSONField()
+    #: ``{"model", "pk", "action", "clock", "previous", "keys"}``: a ``RowChange`` without its timeline.
+    change = models.JSONField()
     created = models.DateTimeField(auto_now_add=True)
     due = models.DateTimeField(db_index=True)
     attempts = models.PositiveIntegerField(default=0)
@@ -59,7 +60,7 @@ class PendingOperation(models.Model):
     class Meta:
         db_table = "django_timak_outbox"
         ordering = ["pk"]
-        verbose_name = "pending timeline operation"
+        verbose_name = "pending timeline change"
 
     def __str__(self):
-        return f"{self.operation.get('action')} {self.operation.get('id')} on {self.timeline}:{self.key}"
+        return f"{self.change.get('action')} {self.change.get('model')}:{self.change.get('pk')} on {self.timeline}"

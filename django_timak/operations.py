@@ -2,9 +2,11 @@
 
 An ``Operation`` adds an item to, or deletes it from, one key, stamped with the
 clock of the save that implied it. Fan-out, the outbox and ``rebuild_timelines``
-all apply operations here: grouped per key (one read-merge-write each, every change
-keeping its own clock), concurrently over a bounded pool for a networked store, and
-without waiting on a store again once it has failed in this call.
+all apply operations here: grouped per alias and key, and appended without reading
+(``Timeline.append_changes``: one small value per key beside what it holds, every
+change keeping its own clock), in one call per alias, or a few concurrent ones for
+a networked store, and without waiting on a store again once it has failed in this
+call.
 """
 
 import logging
@@ -68,25 +70,35 @@ def split_storable(operations) -> tuple[list[Operation], list[Operation]]:
 
 
 def group(operations) -> dict:
-    """Return ``{(timeline, key): [Operation]}``, in first-seen order: one write each."""
+    """Return ``{(timeline, key): [Operation]}``, in first-seen order: one append each."""
     groups = {}
     for op in operations:
         groups.setdefault((op.timeline, op.key), []).append(op)
     return groups
 
 
-def write(ops: list[Operation]) -> None:
-    """Apply one group: one read-merge-write of its key, each change with its own clock."""
-    first = ops[0]
-    timelines[first.timeline].replay(first.key, [op.entry() for op in ops])
+def batches(operations, size: int) -> list[list[Operation]]:
+    """Split ``operations`` into batches of at most ``size`` keys."""
+    groups = list(group(operations).values())
+    return [[op for g in groups[i : i + size] for op in g] for i in range(0, len(groups), size)]
 
 
-def _attempt(ops):
+def write(alias: str, groups: list[list[Operation]]) -> None:
+    """Append a chunk of groups (each one key's operations) to ``alias``'s store, reading nothing."""
+    timelines[alias].append_changes({ops[0].key: [op.entry() for op in ops] for ops in groups})
+
+
+def _attempt(alias, groups):
     try:
-        write(ops)
+        write(alias, groups)
     except Exception as e:  # a store error, a bad key or value: keep going, report it
         return e
     return None
+
+
+def _store_failed(error) -> bool:
+    """Return True for an error of the store or its alias, which every key of it would meet."""
+    return isinstance(error, (TimelineBackendError, TimelineConfigError))
 
 
 def _networked(alias):
@@ -96,42 +108,57 @@ def _networked(alias):
         return False
 
 
-def apply_operations(operations, workers: int) -> list[tuple[list[Operation], Exception]]:
-    """Apply ``operations``, one write per key; return the failed groups with their errors.
+def _chunks(groups, count):
+    """Split ``groups`` into at most ``count`` chunks of nearly equal size, in order."""
+    size = -(-len(groups) // max(count, 1))
+    return [groups[i : i + size] for i in range(0, len(groups), size)]
 
-    Keys of a networked store are written ``workers`` at a time. Once a store fails,
-    its remaining keys are not tried (they fail with the same error), so a caller
-    waits for a down store about one timeout, not one per key.
+
+def _apply_alias(alias, groups, workers):
+    """Append ``groups`` to one alias; return ``[(group, error)]`` of the keys that failed.
+
+    A networked store gets ``workers`` concurrent appends, one chunk of keys each,
+    so a store that is down is waited for once per concurrent call. An error that
+    is not the store's (a bad value) is retried key by key, to fail only its key.
     """
+    chunks = _chunks(groups, workers if _networked(alias) else 1)
+    if len(chunks) > 1:
+        with ThreadPoolExecutor(max_workers=len(chunks), thread_name_prefix="timak-fanout") as pool:
+            errors = list(pool.map(_attempt, [alias] * len(chunks), chunks))
+    else:
+        errors = [_attempt(alias, chunk) for chunk in chunks]
     failures = []
-    down = {}
-    pending = list(group(operations).values())
-    while pending:
-        wave = []
-        while pending and len(wave) < max(workers, 1):
-            ops = pending.pop(0)
-            alias = ops[0].timeline
-            if alias in down:
-                failures.append((ops, down[alias]))
-                continue
-            wave.append(ops)
-            if not _networked(alias):
-                break
-        if len(wave) > 1:
-            with ThreadPoolExecutor(max_workers=len(wave), thread_name_prefix="timak-fanout") as pool:
-                errors = list(pool.map(_attempt, wave))
-        else:
-            errors = [_attempt(ops) for ops in wave]
-        for ops, error in zip(wave, errors):
+    for chunk, error in zip(chunks, errors):
+        if error is None:
+            continue
+        if _store_failed(error) or len(chunk) == 1:
+            failures.extend((ops, error) for ops in chunk)
+            continue
+        for ops in chunk:
+            error = _attempt(alias, [ops])
             if error is not None:
                 failures.append((ops, error))
-                if isinstance(error, (TimelineBackendError, TimelineConfigError)):
-                    down[ops[0].timeline] = error
+    return failures
+
+
+def apply_operations(operations, workers: int) -> list[tuple[list[Operation], Exception]]:
+    """Append ``operations``, grouped per alias and key; return the failed groups with their errors.
+
+    Nothing is read: each key receives its changes as one small appended value, which
+    the next read merges. Keys of a networked store are appended ``workers`` calls at
+    a time; once a store fails in a call, its other keys in that call fail with it.
+    """
+    by_alias = {}
+    for (alias, _), ops in group(operations).items():
+        by_alias.setdefault(alias, []).append(ops)
+    failures = []
+    for alias, groups in by_alias.items():
+        failures.extend(_apply_alias(alias, groups, workers))
     return failures
 
 
 def apply_batch(model, batch: list[Operation], workers: int) -> int:
-    """Apply one fan-out batch of ``model``'s rows; report failures; return how many writes failed."""
+    """Apply one fan-out batch of ``model``'s rows; report failures; return how many keys failed."""
     failures = apply_operations(batch, workers)
     if failures:
         report_failures(model, failures)

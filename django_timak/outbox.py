@@ -1,16 +1,17 @@
 """The transactional outbox: fan-out that survives a store outage.
 
-The operations a save implies are recorded as rows in the same transaction as the
-save (a rollback drops them, a commit guarantees them), then applied to the timeline
-store after commit. An operation that fails stays, and is retried with exponential
-backoff and jitter by the next fan-out, by ``manage.py timak_drain`` (also as a
-worker loop) and by a background task when fan-out runs as tasks. Delivery is at
-least once; that is enough because each operation carries the clock it was stamped
-with at save time, so applying it twice, or after a later operation of the same
-row, changes nothing. A store that answers again releases what waits for it: a drain
-that applies an operation on a store makes that store's postponed operations due at
-once, and a drain with nothing due asks each store with postponed operations whether
-it answers, so one drain after an outage finishes the work.
+A save or delete records its row change (``row_changes``: one row per timeline
+alias, whatever the row's audience) in the same transaction as the save (a rollback
+drops it, a commit guarantees it); a drain computes the change's keys and appends to
+them after commit. A change that fails on any of its keys stays, and is retried
+whole with exponential backoff and jitter by the next fan-out, by ``manage.py
+timak_drain`` (also as a worker loop) and by a background task when fan-out runs as
+tasks. Delivery is at least once; that is enough because every operation of a change
+carries the clock it was stamped with at save time, so applying it twice, or after a
+later change of the same row, changes nothing. A store that answers again releases
+what waits for it: a drain that applies a change on a store makes that store's
+postponed changes due at once, and a drain with nothing due asks each store with
+postponed changes whether it answers, so one drain after an outage finishes the work.
 
 Drains claim rows with a lease (``due`` moves into the future under a claim token),
 so concurrent drains share the work, and a killed drain's rows come back when its
@@ -32,7 +33,8 @@ from .conf import fanout_settings, outbox_settings
 from .exceptions import TimelineConfigError
 from .handler import timelines
 from .models import PendingOperation
-from .operations import Operation, apply_operations
+from .operations import apply_operations
+from .row_changes import RowChange, expand
 
 logger = logging.getLogger("django_timak")
 
@@ -41,7 +43,7 @@ __getattr__ = lazy_names(__name__, {"SETTING": "django_timak.conf:OUTBOX", "DEFA
 
 
 def enabled_for(alias: str) -> bool:
-    """Return True if operations on timeline ``alias`` go through the outbox."""
+    """Return True if changes to timeline ``alias`` go through the outbox."""
     enabled = outbox_settings()["ENABLED"]
     if enabled is None:
         try:
@@ -55,18 +57,10 @@ def outbox_database() -> str:
     return router.db_for_write(PendingOperation)
 
 
-def record(operations, using: str | None = None) -> list[int]:
-    """Store ``operations`` in the current transaction of database ``using``; return their ids."""
+def record(changes: list[RowChange], using: str | None = None) -> list[int]:
+    """Store row ``changes`` in the current transaction of database ``using``; return their ids."""
     now = timezone.now()
-    rows = [
-        PendingOperation(
-            timeline=op.timeline,
-            key=op.key,
-            operation={"action": op.action, "id": op.id, "score": op.score, "data": op.data, "modified": op.modified},
-            due=now,
-        )
-        for op in operations
-    ]
+    rows = [PendingOperation(timeline=change.timeline, change=_stored(change), due=now) for change in changes]
     using = using or outbox_database()
     created = PendingOperation.objects.using(using).bulk_create(rows)
     if created and created[0].pk is None:  # databases that cannot return ids from a bulk insert
@@ -74,9 +68,19 @@ def record(operations, using: str | None = None) -> list[int]:
     return [row.pk for row in created]
 
 
+def _stored(change: RowChange) -> dict:
+    stored = change.to_dict()
+    del stored["timeline"]
+    return stored
+
+
+def _change(row: PendingOperation) -> RowChange:
+    return RowChange(timeline=row.timeline, **row.change)
+
+
 @dataclass
 class DrainResult:
-    """What one drain did: operations applied, operations left for a retry."""
+    """What one drain did: changes applied, changes left for a retry (``errors``: a failed key of each)."""
 
     applied: int = 0
     failed: int = 0
@@ -90,10 +94,10 @@ class DrainResult:
 
 
 def drain(*, ids=None, limit: int | None = None, using: str | None = None, workers: int | None = None) -> DrainResult:
-    """Claim up to ``limit`` due operations (only ``ids``, if given), apply them, settle them.
+    """Claim up to ``limit`` due changes (only ``ids``, if given), apply them, settle them.
 
     Writes to a networked store run ``workers`` at a time (by default TIMAK_FANOUT's WORKERS).
-    Once a store fails, the rest of that store's operations in the batch are not
+    Once a store fails, the rest of that store's keys in the batch are not
     tried: they are retried later with the failed ones, so a caller waits for a down
     store at most one timeout (per concurrent write).
     """
@@ -102,28 +106,31 @@ def drain(*, ids=None, limit: int | None = None, using: str | None = None, worke
     rows = _claim(ids, limit or config["BATCH_SIZE"], config["LEASE"], using)
     if not rows:
         return DrainResult()
-    groups = {}
-    for row in rows:
-        groups.setdefault((row.timeline, row.key), []).append(row)
-    operations = [Operation(row.timeline, row.key, **row.operation) for row in rows]
+    operations = {row.pk: ops for row, ops in zip(rows, expand([_change(row) for row in rows]))}
     if workers is None:
         workers = fanout_settings()["WORKERS"]
-    failures = {(ops[0].timeline, ops[0].key): error for ops, error in apply_operations(operations, workers)}
-    done = [row.pk for (alias, key), group in groups.items() if (alias, key) not in failures for row in group]
-    answered = {alias for alias, key in groups if (alias, key) not in failures}
-    result = DrainResult(applied=len(done))
+    failed = apply_operations([op for ops in operations.values() for op in ops], workers)
+    failures = {(ops[0].timeline, ops[0].key): error for ops, error in failed}
+    errors = {}
+    for row in rows:
+        for op in operations[row.pk]:
+            if (op.timeline, op.key) in failures:
+                errors[row.pk] = (f"{op.timeline}:{op.key}", failures[(op.timeline, op.key)])
+                break
+    done = [row.pk for row in rows if row.pk not in errors]
+    answered = {op.timeline for row in rows if row.pk not in errors for op in operations[row.pk]}
+    result = DrainResult(applied=len(done), failed=len(errors))
     with transaction.atomic(using=using):  # one commit settles the whole batch
         PendingOperation.objects.using(using).filter(pk__in=done).delete()
-        _postpone(groups, failures, config, using)
+        _postpone([row for row in rows if row.pk in errors], errors, config, using)
     _release(answered, using)
-    for (alias, key), error in failures.items():
-        result.failed += len(groups[(alias, key)])
-        result.errors[f"{alias}:{key}"] = error
-    if failures:
-        (alias, key), error = next(iter(failures.items()))
+    for where, error in errors.values():
+        result.errors[where] = error
+    if errors:
+        where, error = next(iter(errors.values()))
         logger.warning(
-            "timak: %d operation(s) on %d key(s) failed and will be retried; first %s:%r: %s",
-            result.failed, len(failures), alias, key, error,
+            "timak: %d change(s) failed on %d key(s) and will be retried; first %s: %s",
+            result.failed, len(failures), where, error,
         )
     return result
 
@@ -131,7 +138,7 @@ def drain(*, ids=None, limit: int | None = None, using: str | None = None, worke
 def drain_all(*, using: str | None = None, max_batches: int | None = None, workers: int | None = None) -> DrainResult:
     """Drain batch after batch until nothing is due, or a batch applies nothing.
 
-    Before giving up, ask each store with postponed operations whether it answers
+    Before giving up, ask each store with postponed changes whether it answers
     again, and drain on if one does: one drain after an outage finishes the work.
     """
     total = DrainResult()
@@ -150,7 +157,7 @@ def drain_all(*, using: str | None = None, max_batches: int | None = None, worke
 
 
 def release_recovered(using: str | None = None) -> int:
-    """Make due now the postponed operations of every store that answers again; return how many.
+    """Make due now the postponed changes of every store that answers again; return how many.
 
     Backoff spaces out the retries against a store that is down; once it answers,
     what waits for it need not wait out the rest of its delay.
@@ -169,7 +176,7 @@ def _answers(alias) -> bool:
 
 
 def _release(aliases, using) -> int:
-    """Make the postponed operations of ``aliases`` due now; return how many."""
+    """Make the postponed changes of ``aliases`` due now; return how many."""
     if not aliases:
         return 0
     postponed = PendingOperation.objects.using(using).filter(
@@ -179,7 +186,7 @@ def _release(aliases, using) -> int:
 
 
 def deliver(ids, using: str | None = None, workers: int | None = None) -> DrainResult:
-    """Apply a commit's own operations; if the stores answered, retry as many due ones.
+    """Apply a commit's own changes; if the stores answered, retry as many due ones.
 
     The retries are bounded by the commit's own work, so a request never pays for a
     whole backlog; ``timak_drain`` or the drain task clears the rest.
@@ -208,13 +215,12 @@ def _claim(ids, limit, lease, using):
     return list(PendingOperation.objects.using(using).filter(claim=token).order_by("pk"))
 
 
-def _postpone(groups, failures, config, using):
+def _postpone(rows, errors, config, using):
     """Make failed rows due again after a backoff that doubles with each attempt."""
     by_attempts = {}
-    for (alias, key), error in failures.items():
-        group = groups[(alias, key)]
-        attempts = max(row.attempts for row in group) + 1
-        by_attempts.setdefault(attempts, ([], f"{type(error).__name__}: {error}"[:2000]))[0].extend(row.pk for row in group)
+    for row in rows:
+        _, error = errors[row.pk]
+        by_attempts.setdefault(row.attempts + 1, ([], f"{type(error).__name__}: {error}"[:2000]))[0].append(row.pk)
     for attempts, (pks, error) in by_attempts.items():
         delay = min(config["MAX_BACKOFF"], config["BACKOFF"] * 2 ** (attempts - 1))
         due = timezone.now() + timedelta(seconds=delay * random.uniform(0.5, 1.0))
@@ -235,7 +241,7 @@ class OutboxStatus:
 
 
 def status(using: str | None = None) -> OutboxStatus:
-    """Return how many operations wait, how old the oldest is, and failures per timeline."""
+    """Return how many changes wait, how old the oldest is, and failing changes per timeline."""
     rows = PendingOperation.objects.using(using or outbox_database())
     now = timezone.now()
     totals = rows.aggregate(depth=Count("pk"), due=Count("pk", filter=Q(due__lte=now)), oldest=Min("created"))

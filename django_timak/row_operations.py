@@ -9,23 +9,22 @@ still read the row before it.
 
 import logging
 
-from .clock import default_clock
 from .operations import ADD, DELETE, Operation, split_storable
 from .refs import make_ref
+from .signals import fanout_failed
 
 logger = logging.getLogger("django_timak")
 
 
-def save_operations(row, previous) -> list[Operation]:
-    """Return the operations a save implies: add to current keys, delete from left ones."""
-    modified = default_clock.now()
-    current = row.timeline_memberships()
-    ops = [Operation(t, key, ADD, i, s, d, modified) for (t, key), (i, s, d) in current.items()]
+def save_operations(row, previous, clock: int, fields=None) -> list[Operation]:
+    """Return the operations a save implies (of ``fields``): add to current keys, delete from left ones."""
+    current = row.timeline_memberships(fields)
+    ops = [Operation(t, key, ADD, i, s, d, clock) for (t, key), (i, s, d) in current.items()]
     if previous is not None:
         ref = make_ref(row)
-        left = sorted(previous.timeline_keys() - set(current))
-        ops.extend(Operation(t, key, DELETE, ref, None, None, modified) for t, key in left)
-    return storable(row, ops)
+        left = sorted(previous.timeline_keys(fields) - set(current))
+        ops.extend(Operation(t, key, DELETE, ref, None, None, clock) for t, key in left)
+    return storable(make_ref(row), ops)
 
 
 def delete_keys(row) -> list[tuple[str, str]]:
@@ -37,21 +36,38 @@ def delete_keys(row) -> list[tuple[str, str]]:
     return sorted(keys)
 
 
-def delete_operations(row, keys) -> list[Operation]:
+def delete_operations(row, keys, clock: int) -> list[Operation]:
     """Return the operations a delete implies: delete from ``keys`` (see ``delete_keys``)."""
-    modified = default_clock.now()
     ref = make_ref(row)
-    return storable(row, [Operation(t, key, DELETE, ref, None, None, modified) for t, key in keys])
+    return storable(ref, [Operation(t, key, DELETE, ref, None, None, clock) for t, key in keys])
 
 
-def storable(row, operations) -> list[Operation]:
+def storable(ref: str, operations) -> list[Operation]:
     """Return the operations whose key can be stored; name the others in one warning."""
     kept, skipped = split_storable(operations)
     if skipped:
         logger.warning(
             "timak: %s skipped %d timeline key(s) that cannot be stored (too long, or control characters): %s",
-            make_ref(row),
+            ref,
             len(skipped),
             ", ".join(f"{op.timeline}:{op.key!r}" for op in skipped),
         )
     return kept
+
+
+def computed(model, row, compute, *args):
+    """Return ``compute(row, *args)``; if it raises, report it and return nothing.
+
+    A key template or a recipients callable that fails on this row must not fail
+    the save, whose row has already been written: it is logged and sent as
+    ``fanout_failed``, like a store that failed.
+    """
+    try:
+        return compute(row, *args)
+    except Exception as e:  # user code: a key template, recipients, condition or data callable
+        logger.error(
+            "timak: the timelines of %s could not be computed (%s: %s); fix its TimelineField, then run rebuild_timelines",
+            make_ref(row), type(e).__name__, e, exc_info=e,
+        )
+        fanout_failed.send(sender=model, operations=[], exception=e)
+        return []

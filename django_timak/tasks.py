@@ -1,4 +1,4 @@
-"""Fan-out batches as background tasks (``TIMAK_FANOUT["RUN"] = "task"``).
+"""Fan-out as background tasks (``TIMAK_FANOUT["RUN"] = "task"``): row changes, and outbox drains.
 
 Uses Django's tasks framework: ``django.tasks`` on Django 6, else the
 ``django-tasks`` backport. Imported only when a batch is enqueued, or by a worker
@@ -6,12 +6,10 @@ running one; without a framework, importing it is a configuration error (the
 system check django_timak.E013 reports it earlier).
 """
 
-from django.apps import apps
-
-from . import outbox
+from . import outbox, row_changes
 from .conf import fanout_settings
 from .exceptions import TimelineConfigError
-from .operations import Operation, apply_batch, group
+from .row_changes import RowChange
 
 try:
     from django.tasks import task
@@ -27,12 +25,11 @@ _config = fanout_settings()
 
 
 @task(backend=_config["TASK_BACKEND"], queue_name=_config["TASK_QUEUE"])
-def apply_fanout_batch(model_label: str, operations: list[dict]) -> dict:
-    """Apply one fan-out batch; return how many writes it made and how many failed."""
-    model = apps.get_model(model_label)
-    batch = [Operation.from_dict(op) for op in operations]
-    failed = apply_batch(model, batch, fanout_settings()["WORKERS"])
-    return {"writes": len(group(batch)), "failed": failed}
+def apply_row_changes(changes: list[dict]) -> dict:
+    """Compute the keys of recorded row changes and append to them; return how many keys failed."""
+    config = fanout_settings()
+    recorded = [RowChange.from_dict(change) for change in changes]
+    return {"changes": len(recorded), "failed": row_changes.apply(recorded, config["BATCH_SIZE"], config["WORKERS"])}
 
 
 @task(backend=_config["TASK_BACKEND"], queue_name=_config["TASK_QUEUE"])

@@ -34,5 +34,9 @@ class SwitchableBackend(MemoryBackend):
         self._answer(key)
         super().write(key, value, token)
 
+    def append(self, key, value):
+        self._answer(key)
+        return super().append(key, value)
+
     def ping(self):
         return not self.down

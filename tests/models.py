@@ -27,6 +27,15 @@ def is_published(post):
     return post.published
 
 
+def followers_by_post(posts):
+    """Return ``{post.pk: follower ids}`` for many posts in one query (``recipients_many``)."""
+    by_author = {}
+    authors = {post.author_id for post in posts}
+    for follower_id, followee_id in Follow.objects.filter(followee_id__in=authors).values_list("follower_id", "followee_id"):
+        by_author.setdefault(followee_id, []).append(follower_id)
+    return {post.pk: by_author.get(post.author_id, []) for post in posts}
+
+
 class Post(TimelineMixin, models.Model):
     author = models.ForeignKey(User, on_delete=models.CASCADE)
     created = models.DateTimeField(default=timezone.now)
@@ -38,6 +47,7 @@ class Post(TimelineMixin, models.Model):
         "user:{recipient}:home",
         score="created",
         recipients=lambda post: post.author.follower_ids(),
+        recipients_many=followers_by_post,
         condition=is_published,
         data=lambda post: {"body": post.body[:140]},
     )

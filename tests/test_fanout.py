@@ -150,14 +150,15 @@ def test_a_follow_backfills_recent_posts_and_an_unfollow_removes_them(graph):
 def test_a_later_unpublish_wins_over_an_older_add_applied_late(graph, monkeypatch):
     """Per-row order: a retried older operation can never undo a later one."""
     alice, bob, *_ = graph
-    published = []
-    monkeypatch.setattr(fanout, "publish", lambda m, ops, using=None, real=fanout.publish: (published.append(ops), real(m, ops, using))[1])
+    applied = []
+    monkeypatch.setattr(operations, "apply_operations", lambda b, w, real=operations.apply_operations: (applied.append(b), real(b, w))[1])
     post = Post.objects.create(author=alice, body="retracted")
     post.published = False
     post.save()
-    older_adds, later_deletes = published
-    assert {op.action for op in older_adds} == {"add"} and {op.action for op in later_deletes} == {"delete"}
-    operations.apply_operations(older_adds, workers=1)  # the add arrives again, late (a retry)
+    older_adds = [op for batch in applied for op in batch if op.action == "add"]
+    assert older_adds and all(op.id == ref(post) for op in older_adds)
+    assert {op.action for batch in applied for op in batch} == {"add", "delete"}
+    operations.apply_operations(older_adds, 1)  # the add arrives again, late (a retry)
     assert ids(f"user:{alice.pk}:posts") == ids(f"user:{bob.pk}:home") == ids(f"user:{alice.pk}:posts", "memory") == []
 
 
@@ -169,26 +170,28 @@ def test_rows_of_several_models_share_a_timeline(graph):
     assert ids(f"user:{alice.pk}:posts") == [ref(photo), ref(post)]
 
 
-def test_each_key_is_written_once_per_batch(graph, monkeypatch, run_mode):
+def test_each_key_is_appended_to_once_per_batch(graph, monkeypatch, run_mode):
     alice, *_ = graph
     readers = make_users(*(f"reader{i}" for i in range(5)))
     for reader in readers:
         follow(reader, alice)
-    writes, batches = [], []
-    monkeypatch.setattr(operations, "write", lambda ops, real=operations.write: (writes.append(ops[0].key), real(ops))[1])
+    appends, batches = [], []
+    monkeypatch.setattr(operations, "write", lambda alias, groups, real=operations.write: (appends.extend(ops[0].key for ops in groups), real(alias, groups))[1])
     monkeypatch.setattr(operations, "apply_operations", lambda b, w, real=operations.apply_operations: (batches.append(len(b)), real(b, w))[1])
     post = Post.objects.create(author=alice, body="to seven readers")
     homes = sorted(f"user:{r.pk}:home" for r in [*graph[1:3], *readers])
-    assert sorted(writes) == sorted([f"user:{alice.pk}:posts"] * 2 + homes)
-    assert len(batches) == 5  # 9 writes, BATCH_SIZE 2
+    assert sorted(appends) == sorted([f"user:{alice.pk}:posts"] * 2 + homes)
+    assert len(batches) == 5  # 9 keys, BATCH_SIZE 2
     assert all(ids(key) == [ref(post)] for key in homes)
 
 
 class DownBackend(MemoryBackend):
     """A store that is down: every call fails as a networked store's would."""
 
-    def read(self, key):
-        raise TimelineBackendError(f"connection refused reading {key!r}", key=key)
+    def _refuse(self, key, *args):
+        raise TimelineBackendError(f"connection refused for {key!r}", key=key)
+
+    read = append = _refuse
 
 
 def test_a_store_that_is_down_fails_no_save_and_reports_the_keys(graph, settings, caplog):
@@ -213,40 +216,42 @@ def test_a_store_that_is_down_fails_no_save_and_reports_the_keys(graph, settings
 
 
 class SlowNetworkedBackend(MemoryBackend):
-    """A networked store with latency, recording how many writes overlap."""
+    """A networked store with latency, recording how many appends overlap."""
 
     networked = True
     lock = threading.Lock()
     active = peak = 0
+    #: Set by the test: a call waits until four are under way, so overlaps never depend on timing.
+    overlapping = None
 
-    def write(self, key, value, token):
+    def append_many(self, values):
         cls = type(self)
         with cls.lock:
             cls.active += 1
             cls.peak = max(cls.peak, cls.active)
-        time.sleep(0.02)
+        cls.overlapping.wait()
         with cls.lock:
             cls.active -= 1
-        super().write(key, value, token)
+        return super().append_many(values)
 
 
-def test_a_networked_store_is_written_concurrently_over_a_bounded_pool(graph, settings):
+def test_a_networked_store_is_appended_to_concurrently_over_a_bounded_pool(graph, settings):
     alice, *_ = graph
     for reader in make_users(*(f"reader{i}" for i in range(9))):
         follow(reader, alice)
     settings.TIMAK_TIMELINES = {**settings.TIMAK_TIMELINES, "default": {"BACKEND": "tests.test_fanout.SlowNetworkedBackend"}}
     settings.TIMAK_FANOUT = {**settings.TIMAK_FANOUT, "BATCH_SIZE": 500, "WORKERS": 4}
-    SlowNetworkedBackend.peak = 0
+    SlowNetworkedBackend.peak, SlowNetworkedBackend.overlapping = 0, threading.Barrier(4, timeout=10)
     post = Post.objects.create(author=alice, body="to eleven readers")
     assert SlowNetworkedBackend.peak == 4
     assert len(timelines["default"].backend.keys()) == 12
     assert ids(f"user:{alice.pk}:posts") == [ref(post)]
 
 
-def test_batched_saves_write_each_key_once(graph, monkeypatch):
+def test_batched_saves_append_to_each_key_once(graph, monkeypatch):
     alice, bob, carol, *_ = graph
     writes = []
-    monkeypatch.setattr(operations, "write", lambda ops, real=operations.write: (writes.append((ops[0].key, len(ops))), real(ops))[1])
+    monkeypatch.setattr(operations, "write", lambda alias, groups, real=operations.write: (writes.extend((ops[0].key, len(ops)) for ops in groups), real(alias, groups))[1])
     with fanout.batched():
         start = timezone.now()
         posts = [Post.objects.create(author=alice, body=f"post {i}", created=start + timedelta(seconds=i)) for i in range(5)]

@@ -1,4 +1,4 @@
-"""rebuild_timelines: restores emptied timelines exactly, writes each key once per batch, twice is a no-op."""
+"""rebuild_timelines: restores emptied timelines exactly, appends to each key once per batch, twice shows the same."""
 
 import io
 import re
@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_timak import timelines
 from django_timak.backends.memory import MemoryBackend
 from django_timak.exceptions import TimelineBackendError
-from django_timak.models import StoredTimeline
+from django_timak.models import StoredTimeline, TimelineDelta
 from tests.models import Photo, Post
 from tests.social import follow, make_users
 
@@ -38,7 +38,8 @@ def site(django_capture_on_commit_callbacks):
 def state():
     """Return every stored timeline as (id, score, data) lists, per alias and key."""
     found = {}
-    for key in StoredTimeline.objects.values_list("key", flat=True):
+    stored = set(StoredTimeline.objects.values_list("key", flat=True)) | set(TimelineDelta.objects.values_list("key", flat=True))
+    for key in sorted(stored):
         found["default", key] = [(e.id, e.score, e.data) for e in timelines["default"].get(key, raw=True)]
     for key in timelines["memory"].backend.keys():
         found["memory", key] = [(e.id, e.score, e.data) for e in timelines["memory"].get(key, raw=True)]
@@ -47,6 +48,7 @@ def state():
 
 def empty_every_timeline():
     StoredTimeline.objects.all().delete()
+    TimelineDelta.objects.all().delete()
     timelines["memory"].backend.clear()
 
 
@@ -56,21 +58,18 @@ def rebuild(*args, **options):
     return out.getvalue()
 
 
-def test_rebuilding_emptied_timelines_restores_them_exactly_and_twice_changes_nothing(site):
+def test_rebuilding_emptied_timelines_restores_them_exactly_and_twice_gives_the_same_timelines(site):
     before = state()
     assert len(before) == 3 + 4 + 3  # profiles and homes in the database, profiles in memory
     empty_every_timeline()
     summary = rebuild()
     assert state() == before
     assert re.fullmatch(r"Wrote \d+ items from 51 rows of 3 model\(s\) to 10 keys in 2 batches \(\d+\.\ds\)\.\n", summary)
-    versions = dict(StoredTimeline.objects.values_list("key", "version"))
-    memory = {key: timelines["memory"].backend.read(key).values for key in timelines["memory"].backend.keys()}
     rebuild()
-    assert dict(StoredTimeline.objects.values_list("key", "version")) == versions
-    assert {key: timelines["memory"].backend.read(key).values for key in timelines["memory"].backend.keys()} == memory
+    assert state() == before
 
 
-def test_each_key_is_written_once_per_batch_and_rows_are_read_in_pk_batches(site):
+def test_each_key_is_appended_to_once_per_batch_and_rows_are_read_in_pk_batches(site):
     empty_every_timeline()
     with CaptureQueriesContext(connection) as queries:
         rebuild("tests.Post", batch_size=10)
@@ -78,13 +77,13 @@ def test_each_key_is_written_once_per_batch_and_rows_are_read_in_pk_batches(site
     batch_reads = [sql for sql in post_reads if "LIMIT 10" in sql]
     assert len(batch_reads) == 6  # 45 rows: 5 batches, then an empty one
     assert len(post_reads) == 6 + 5  # and after each batch is written, which of its rows still exist
-    versions = dict(StoredTimeline.objects.values_list("key", "version"))
+    appends = {key: TimelineDelta.objects.filter(key=key).count() for key in TimelineDelta.objects.values_list("key", flat=True)}
     posts = list(Post.objects.order_by("pk"))
     for author_id in {p.author_id for p in posts}:
         batches_with_author = sum(
             any(p.author_id == author_id and p.published for p in posts[i : i + 10]) for i in range(0, len(posts), 10)
         )
-        assert versions[f"user:{author_id}:posts"] == batches_with_author
+        assert appends[f"user:{author_id}:posts"] == batches_with_author
 
 
 def test_a_dry_run_writes_nothing(site):
@@ -147,8 +146,10 @@ def test_a_progress_bar_on_a_terminal_only(site):
 
 
 class DownBackend(MemoryBackend):
-    def read(self, key):
+    def _refuse(self, key, *args):
         raise TimelineBackendError("connection refused", key=key)
+
+    read = append = _refuse
 
 
 def test_writes_that_fail_are_named_and_fail_the_command(site, settings):
@@ -157,3 +158,15 @@ def test_writes_that_fail_are_named_and_fail_the_command(site, settings):
     with pytest.raises(CommandError, match="3 key writes failed"):
         call_command("rebuild_timelines", "tests.Post", stdout=io.StringIO(), stderr=err)
     assert re.search(r"memory:'user:\d+:posts': connection refused", err.getvalue())
+
+
+def test_recipients_are_asked_once_per_batch_and_give_the_keys_the_per_row_callable_gives(site, monkeypatch):
+    field = Post.home_timeline
+    asked = []
+    monkeypatch.setattr(field, "recipients_many", lambda rows, real=field.recipients_many: (asked.append(len(rows)), real(rows))[1])
+    before = state()
+    empty_every_timeline()
+    rebuild("tests.Post", batch_size=20)
+    posts = list(Post.objects.order_by("pk"))
+    assert asked == [sum(p.published for p in posts[i : i + 20]) for i in (0, 20, 40)]  # once per batch
+    assert {k: v for k, v in state().items() if k[1].endswith(":home")} == {k: v for k, v in before.items() if k[1].endswith(":home")}

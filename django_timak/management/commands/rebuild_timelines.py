@@ -2,9 +2,11 @@
 
 Timelines are derived data: this repairs any of them (after a store outage, a
 ``QuerySet.update()``, ``loaddata``) by walking each model in primary-key order, a
-batch at a time (memory is bounded by ``--batch-size``), and writing each key once
-per batch. Adds of unchanged items are skipped, so running it twice, or again after
-an interruption, is safe.
+batch at a time (memory is bounded by ``--batch-size``), asking each field's
+recipients once per batch (``recipients_many``, where a field has it), and appending
+to each key once per batch, without reading it. Every change carries the clock taken
+before its batch was read, so running it twice, or again after an interruption,
+gives the same visible timelines.
 """
 
 import time
@@ -121,9 +123,10 @@ class Command(BaseCommand):
         Keys that cannot be stored are left out and remembered, to be named at the end.
         """
         found = []
-        for row in batch:
-            for field in fields:
-                keys = field.keys(row)
+        for field in fields:
+            keys_by_pk = field.keys_many(batch)
+            for row in batch:
+                keys = keys_by_pk.get(row.pk)
                 if keys:
                     item_id, score, data = field.item(row)
                     found.extend(Operation(field.timeline, k, ADD, item_id, score, data, modified) for k in keys)

@@ -1,4 +1,4 @@
-"""``manage.py timak_drain``: apply the outbox's pending timeline operations."""
+"""``manage.py timak_drain``: apply the outbox's pending row changes to the timelines."""
 
 import signal
 import time
@@ -9,7 +9,7 @@ from ... import outbox
 
 
 class Command(BaseCommand):
-    help = "Apply pending timeline operations from the outbox; with --loop, keep doing so (a worker)."
+    help = "Apply pending row changes from the outbox to the timelines; with --loop, keep doing so (a worker)."
 
     def add_arguments(self, parser):
         parser.add_argument("--loop", action="store_true", help="Keep draining until stopped (SIGTERM or Ctrl-C).")
@@ -31,7 +31,7 @@ class Command(BaseCommand):
         self._report(result, verbosity)
         left = outbox.status(using=database)
         if verbosity:
-            self.stdout.write(f"{left.depth} operation(s) still pending, {left.due} due now.")
+            self.stdout.write(f"{left.depth} change(s) still pending, {left.due} due now.")
 
     def _stop(self, signum, frame):
         self._stopping = True
@@ -40,9 +40,9 @@ class Command(BaseCommand):
         if quiet_when_idle and not (result.applied or result.failed):
             return
         if verbosity:
-            self.stdout.write(self.style.SUCCESS(f"Applied {result.applied} operation(s)."))
+            self.stdout.write(self.style.SUCCESS(f"Applied {result.applied} change(s)."))
         if result.failed:
-            self.stderr.write(self.style.ERROR(f"{result.failed} operation(s) failed and will be retried:"))
+            self.stderr.write(self.style.ERROR(f"{result.failed} change(s) failed and will be retried:"))
             if verbosity > 1:
                 for key, error in result.errors.items():
                     self.stderr.write(f"  {key!r}: {error}")

@@ -8,7 +8,7 @@ from ... import outbox
 
 
 class Command(BaseCommand):
-    help = "Show the outbox depth, the oldest pending operation's age and failures per timeline."
+    help = "Show the outbox depth (row changes), the oldest pending change's age and failing changes per timeline."
 
     def add_arguments(self, parser):
         parser.add_argument("--json", action="store_true", dest="as_json", help="Print the figures as JSON.")
@@ -20,11 +20,11 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(figures.as_dict()))
             return
         age = "-" if figures.oldest_age is None else f"{figures.oldest_age:.1f} s"
-        self.stdout.write(f"pending operations: {figures.depth} ({figures.due} due now)")
-        self.stdout.write(f"oldest pending:     {age}")
+        self.stdout.write(f"pending changes: {figures.depth} ({figures.due} due now)")
+        self.stdout.write(f"oldest pending:  {age}")
         if figures.failing:
             for alias, count in figures.failing.items():
-                self.stdout.write(self.style.ERROR(f"failing on {alias!r}:  {count} operation(s)"))
+                self.stdout.write(self.style.ERROR(f"failing on {alias!r}: {count} change(s)"))
         else:
-            self.stdout.write(self.style.SUCCESS("no failing operations"))
+            self.stdout.write(self.style.SUCCESS("no failing changes"))
 

@@ -1,0 +1,151 @@
+"""Row changes: what deferred fan-out records at save time, and a worker's expansion of them.
+
+With the outbox or ``RUN = "task"``, a save or delete does a bounded amount of work
+whatever the row's audience: it records a ``RowChange`` per timeline alias (the
+row's model and pk, the action, the clock taken once the database wrote the row)
+with only what a worker could no longer compute: the previous version of a saved
+row whose fields changed (a row deleted before the worker runs cannot supply it, so
+the whole previous version is kept, one row's fields), and the keys of a deleted row
+(its relations, its recipients among them, may go with it). A worker loads the rows,
+computes keys and recipients (``recipients_many`` once per model and batch) and
+stamps every operation with the recorded clock. Whichever later state of the row it
+reads, a later change of that row carries a greater clock and its own record, so a
+change applied late or twice never undoes a later one.
+"""
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from django.apps import apps
+
+from .operations import ADD, DELETE, Operation, apply_batch, batches
+from .refs import SEPARATOR, model_label
+from .row_operations import computed, storable
+
+SAVE = "save"
+
+
+@dataclass(frozen=True)
+class RowChange:
+    """A save or delete of one row, for the fields of one timeline alias, at ``clock``."""
+
+    timeline: str
+    model: str
+    pk: str
+    action: str
+    clock: int
+    #: ``{attname: value as a string, or None}``: the row before a save that changed it.
+    previous: dict | None = None
+    #: The keys of a deleted row, computed before it went.
+    keys: list | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, value: dict) -> "RowChange":
+        return cls(**value)
+
+
+def saved(row, previous, alias: str, clock: int) -> RowChange:
+    """Return the change a save of ``row`` records (``previous``: the row before it, if it changed)."""
+    snapshot = None
+    if previous is not None:
+        loaded = previous.__dict__
+        snapshot = {
+            f.attname: None if loaded[f.attname] is None else f.value_to_string(previous)
+            for f in previous._meta.concrete_fields
+            if f.attname in loaded
+        }
+    return RowChange(alias, model_label(type(row)), _pk_string(row), SAVE, clock, previous=snapshot)
+
+
+def deleted(row, keys, alias: str, clock: int) -> RowChange:
+    """Return the change a delete of ``row`` records: the ``(alias, key)`` pairs it belonged to."""
+    return RowChange(alias, model_label(type(row)), _pk_string(row), DELETE, clock, keys=[k for a, k in keys if a == alias])
+
+
+def _pk_string(row) -> str:
+    return row._meta.pk.value_to_string(row)
+
+
+def expand(changes: list[RowChange]) -> list[list[Operation]]:
+    """Return the operations of each change, in order, computed from the rows as they are now.
+
+    Rows are loaded with one query per model; a key or recipients callable that
+    raises is reported, and its change expands to what could be computed.
+    """
+    by_model = {}
+    for change in changes:
+        by_model.setdefault(change.model, []).append(change)
+    expanded = {}
+    for label, model_changes in by_model.items():
+        expanded.update(_expand_model(apps.get_model(label), model_changes))
+    return [expanded[id(change)] for change in changes]
+
+
+def apply(changes: list[RowChange], batch_size: int, workers: int) -> int:
+    """Expand ``changes`` and append their operations, ``batch_size`` keys a batch; return the keys that failed."""
+    by_model = {}
+    for change, ops in zip(changes, expand(changes)):
+        by_model.setdefault(change.model, []).extend(ops)
+    return sum(
+        apply_batch(apps.get_model(label), batch, workers)
+        for label, operations in by_model.items()
+        for batch in batches(operations, batch_size)
+    )
+
+
+def _expand_model(model, changes):
+    pk_field = model._meta.pk
+    saves = [c for c in changes if c.action == SAVE]
+    rows = model._base_manager.in_bulk([pk_field.to_python(c.pk) for c in saves]) if saves else {}
+    found = {}
+    for alias in {c.timeline for c in changes}:
+        fields = [f for f in model._timak_fields if f.timeline == alias]
+        current_keys = {field: _keys_many(model, field, list(rows.values())) for field in fields}
+        for change in changes:
+            if change.timeline != alias:
+                continue
+            if change.action == DELETE:
+                found[id(change)] = _deletes(change, change.keys)
+                continue
+            pk = pk_field.to_python(change.pk)
+            row = rows.get(pk)
+            ops = []
+            for field in fields:
+                keys = current_keys[field].get(pk, [])
+                if keys:
+                    item_id, score, data = field.item(row)
+                    ops.extend(Operation(alias, key, ADD, item_id, score, data, change.clock) for key in keys)
+            if change.previous is not None:
+                before = _previous_row(model, change, row)
+                left = {key for field in fields for key in computed(model, before, field.keys)} - {op.key for op in ops}
+                ops.extend(_deletes(change, sorted(left)))
+            found[id(change)] = storable(_ref(change), ops)
+    return found
+
+
+def _ref(change) -> str:
+    return f"{change.model}{SEPARATOR}{change.pk}"
+
+
+def _deletes(change, keys):
+    return [Operation(change.timeline, key, DELETE, _ref(change), None, None, change.clock) for key in keys]
+
+
+def _previous_row(model, change, current):
+    """Return the row as it was before the change's save: the recorded values over the current ones."""
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    values = {name: None if value is None else fields[name].to_python(value) for name, value in change.previous.items()}
+    if current is not None:
+        values = {name: values.get(name, getattr(current, name)) for name in fields}
+    return model.from_db(current._state.db if current is not None else None, list(values), list(values.values()))
+
+
+def _keys_many(model, field, rows) -> dict:
+    """Return ``{row.pk: keys}``; a callable that raises costs only the rows it raises on."""
+    try:
+        return field.keys_many(rows)
+    except Exception:  # user code: one row at a time, so only the rows that fail are reported
+        return {row.pk: keys for row in rows if (keys := computed(model, row, field.keys))}
