@@ -2,6 +2,7 @@
 
 import os
 import tempfile
+from importlib.util import find_spec
 from urllib.parse import unquote, urlsplit
 
 import django
@@ -21,6 +22,9 @@ INSTALLED_APPS = [
     "django_timak",
     "tests",
 ]
+# The task worker tests run fan-out in django-tasks-db's db_worker processes.
+if find_spec("django_tasks_db"):
+    INSTALLED_APPS.append("django_tasks_db")
 
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
