@@ -38,9 +38,9 @@ QUICK = Config("quick", runs=5, batch=5, followers=200, followed_items=500, fano
 
 def cases():
     """Return the case modules in table order (imported once Django is set up)."""
-    from .cases import core, fanout, reads, rebuild, size
+    from .cases import core, deferred, fanout, reads, rebuild, size
 
-    return [core, size, fanout, reads, rebuild]
+    return [core, size, fanout, reads, rebuild, deferred]
 
 
 def parse(argv):
