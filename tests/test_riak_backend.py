@@ -76,11 +76,32 @@ def test_a_blind_append_beside_a_resolved_value_stays_a_sibling_until_a_write_wi
     assert backend.read("k").values == [b"merged"]
 
 
+def test_append_says_how_many_values_the_key_holds(backend):
+    assert [backend.append("k", b"%d" % n) for n in range(3)] == [1, 2, 3]
+    found = backend.read("k")
+    assert sorted(found.values) == [b"0", b"1", b"2"]
+    backend.write("k", b"merged", found.token)
+    assert backend.append("k", b"3") == 2
+    assert sorted(backend.read("k").values) == [b"3", b"merged"]
+
+
+def test_append_many_appends_each_key_once(backend):
+    assert backend.append_many({"a": b"1", "b": b"2"}) == {"a": 1, "b": 1}
+    assert backend.append_many({"a": b"3"}) == {"a": 2}
+    assert sorted(backend.read("a").values) == [b"1", b"3"]
+
+
+def test_an_append_under_a_missing_bucket_type_is_an_error(riak_url, riak_bucket):
+    backend = RiakBackend(riak_url, bucket_type="nosuchtype", bucket=riak_bucket)
+    with pytest.raises(BucketTypeMissing):
+        backend.append("k", b"x")
+
+
 def test_a_timeline_merges_blind_appends_beside_its_value(backend):
-    timeline = Timeline(backend, max_items=10)
+    timeline = Timeline(backend, max_items=10, compact_on_read=3)
     timeline.add("k", 1, 1)
     for number in (2, 3):
-        backend.write("k", value_holding(number), None)
+        backend.append("k", value_holding(number))
     assert len(backend.read("k").values) == 3
     assert timeline.get("k") == [3, 2, 1]
     assert len(backend.read("k").values) == 1

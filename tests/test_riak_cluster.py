@@ -82,7 +82,7 @@ def test_a_stalled_node_costs_one_timeout_then_the_call_moves_on(riak_cluster, r
     backend = cluster_backend(riak_cluster, riak_bucket, timeout=0.3, retries=1)
     stalled = riak_cluster.nodes[0]
     stalled.stall_every, stalled.stall_seconds = 1, 2.0
-    backend.write("k", b"x", None)  # blind: may be sent again
+    backend.append("k", b"x")  # blind: may be sent again
     assert backend.read("k").values == [b"x"]
     assert stalled.requests == 1
 
@@ -90,7 +90,7 @@ def test_a_stalled_node_costs_one_timeout_then_the_call_moves_on(riak_cluster, r
 def test_a_blind_append_is_sent_again_to_another_node(riak_cluster, riak_bucket):
     backend = cluster_backend(riak_cluster, riak_bucket)
     riak_cluster.nodes[0].fail_next()
-    backend.write("k", b"appended", None)
+    assert backend.append("k", b"appended") == 1
     assert [len(puts(node)) for node in riak_cluster.nodes] == [1, 1, 0]
     assert backend.read("k").values == [b"appended"]
 

@@ -78,7 +78,7 @@ def test_concurrent_adds_and_deletes_keep_deleted_ids_deleted(riak_url, riak_buc
 
 def test_get_merges_siblings_and_writes_the_merge_back(riak_url, riak_bucket):
     backend = backend_for(riak_url, riak_bucket)
-    timeline = Timeline(backend, max_items=10)
+    timeline = Timeline(backend, max_items=10, compact_on_read=2)
     timeline.add("k", 1, 1)
     stale = backend.read("k")
     timeline.add("k", 2, 2)
@@ -91,7 +91,7 @@ def test_get_merges_siblings_and_writes_the_merge_back(riak_url, riak_bucket):
 @pytest.mark.fault
 def test_a_failed_read_repair_only_delays_the_repair(riak_fault_server, riak_bucket, caplog):
     backend = backend_for(riak_fault_server.url, riak_bucket, retries=0)
-    timeline = Timeline(backend, max_items=10)
+    timeline = Timeline(backend, max_items=10, compact_on_read=2)
     backend.write("k", value_holding(1), None)
     backend.write("k", value_holding(2), None)
     riak_fault_server.fail_every = riak_fault_server.requests + 2  # the read passes, the repair gets a 503

@@ -128,9 +128,6 @@ class RiakBackend(BaseBackend):
 
     def read(self, key):
         response = self._request("GET", self._key_path(key), key=key, query=self._quorum("r", "pr"), headers={"Accept": _ACCEPT}, ok=(200, 300, 404))
-        if response.status == 404 and response.data.startswith(b"Unknown bucket type"):
-            # Riak answers a missing bucket type with the same status as a missing key.
-            raise self._type_missing(key)
         # A deleted key answers 404 with its tombstone's vclock: the next write carries
         # it, so that the write descends from the delete instead of racing it.
         vclock = response.headers.get("X-Riak-Vclock")
@@ -166,6 +163,23 @@ class RiakBackend(BaseBackend):
             "PUT", self._key_path(key), key=key, query=self._quorum("w", "dw", "pw"), headers=headers,
             body=bytes(value), ok=(200, 204), resend=token is None,
         )
+
+    def append(self, key, value):
+        """Store ``value`` as one more sibling without reading (a PUT without a vclock).
+
+        Riak keeps it beside whatever the key holds, and with ``returnbody`` says how
+        many values the key holds now: 200 for one, or 300 with one vtag a line (no
+        ``Accept`` header, so the list, not the values). An append may be sent again,
+        to another node: a repeated one is one more identical sibling, which the
+        merge folds in.
+        """
+        response = self._request(
+            "PUT", self._key_path(key), key=key, query={**self._quorum("w", "dw", "pw"), "returnbody": "true"},
+            headers={"Content-Type": "application/octet-stream"}, body=bytes(value), ok=(200, 300),
+        )
+        if response.status == 300:
+            return max(1, response.data.count(b"\n") - 1)  # "Siblings:\n", then one vtag a line
+        return 1
 
     def delete(self, key, token):
         headers = {"X-Riak-Vclock": token} if token is not None else {}
@@ -246,6 +260,9 @@ class RiakBackend(BaseBackend):
                 "use https:// URLs", key=key,
             )
         node, response = self._transport.send(method, path, key=key, resend=resend, **options)
+        if response.status == 404 and response.data.startswith(b"Unknown bucket type"):
+            # Riak answers a missing bucket type with the same status as a missing key.
+            raise self._type_missing(key)
         if response.status in ok:
             return response
         query = options.get("query")
