@@ -6,6 +6,9 @@ A demo, not a deployment: DEBUG is on and the secret key is public. Environment:
   in bucket type ``TIMAK_RIAK_BUCKET_TYPE`` (default ``timak``), bucket ``timelines``;
   create the bucket type with ``manage.py timak_riak_setup``.
 - ``TIMAK_DEMO_DB``: the SQLite file (default ``example_project/db.sqlite3``).
+- ``TIMAK_DEMO_WORKERS=1``: fan-out runs in task workers, not in the request
+  (``pip install django-timak[tasks,workers]``, ``manage.py migrate``, then
+  ``manage.py db_worker`` beside ``runserver``).
 """
 
 import os
@@ -95,3 +98,8 @@ else:
     store = {"BACKEND": "django_timak.backends.db.DatabaseBackend"}
 
 TIMAK_TIMELINES = {"default": {**store, "MAX_ITEMS": 1000}}
+
+if os.environ.get("TIMAK_DEMO_WORKERS"):
+    INSTALLED_APPS.append("django_tasks_db")
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+    TIMAK_FANOUT = {"RUN": "task"}

@@ -36,13 +36,24 @@ def home_recipients(post) -> list[int]:
     return [post.author_id, *Follow.follower_ids(post.author_id)]
 
 
+def home_recipients_many(posts) -> dict[int, list[int]]:
+    """Return ``home_recipients`` of many posts with one query (task workers, rebuild_timelines)."""
+    followers = {}
+    follows = Follow.objects.filter(followee_id__in={post.author_id for post in posts})
+    for follower_id, followee_id in follows.values_list("follower_id", "followee_id"):
+        followers.setdefault(followee_id, []).append(follower_id)
+    return {post.pk: [post.author_id, *followers.get(post.author_id, ())] for post in posts}
+
+
 class Post(TimelineMixin, models.Model):
     author = models.ForeignKey(User, on_delete=models.CASCADE, related_name="posts")
     created = models.DateTimeField(default=timezone.now, db_index=True)
     body = models.TextField(max_length=280)
 
     profile_timeline = TimelineField("user:{author_id}:posts", score="created")
-    home_timeline = TimelineField("user:{recipient}:home", score="created", recipients=home_recipients)
+    home_timeline = TimelineField(
+        "user:{recipient}:home", score="created", recipients=home_recipients, recipients_many=home_recipients_many
+    )
 
     class Meta:
         ordering = ["-created"]

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django_timak import timelines
 
 from .demodata import PASSWORD, followees
-from .models import Follow, Post, User
+from .models import Follow, Post, User, home_recipients, home_recipients_many
 
 
 def refs(key):
@@ -71,6 +71,13 @@ class TimelineTests(DemoTestCase):
             self.assertContains(self.client.get(reverse("home")), "Hello, followers")
         self.assertEqual(refs(self.carol.home_key()), [])
         self.assertEqual(refs(self.alice.profile_key()), [post.pk])
+
+    def test_the_bulk_recipients_are_the_per_post_ones(self):
+        self.follow(self.bob, self.alice)
+        self.follow(self.carol, self.alice)
+        posts = [self.post(self.alice, "one"), self.post(self.bob, "two"), self.post(self.carol, "three")]
+        bulk = home_recipients_many(posts)
+        self.assertEqual({pk: sorted(users) for pk, users in bulk.items()}, {p.pk: sorted(home_recipients(p)) for p in posts})
 
     def test_posting_says_how_many_home_timelines_it_reached(self):
         self.follow(self.bob, self.alice)
