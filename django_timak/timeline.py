@@ -227,7 +227,8 @@ class Timeline:
         Each item keeps the clock it has in the source, so a delete or an edit
         stamped after it still wins in the target, even one that commits while the
         copy is under way. An item the target had detached (``remove_items``) comes
-        back with a clock just after its detachment: re-following restores it.
+        back: its detach tombstone, which holds the clock of the very version it
+        detached, is dropped for the copy, while any other tombstone stays.
         Once written, the source is read again, and what changed there meanwhile
         reaches the target too: a delete whose fan-out did not include the target
         (the follow committed after the delete chose its keys) still reaches it.
@@ -240,14 +241,14 @@ class Timeline:
     def remove_items(self, source_key: str, target_key: str) -> None:
         """Detach from ``target_key`` every item that ``source_key`` holds (an unfollow).
 
-        The detach tombstones are appended to the target without reading it, stamped
-        after every clock the source holds, so they win over the copies of its items.
-        The items are not deleted: ``copy_items`` from the same source brings them back.
+        The detach tombstones are appended to the target without reading it. Each
+        holds the clock of the version it detaches (a tombstone wins a tie), so it
+        hides that version and nothing later: a delete of the item, stamped later,
+        still wins wherever it lands, even when its fan-out was under way across the
+        unfollow. The items are not deleted: ``copy_items`` brings them back.
         """
         check_key(target_key)
-        held = self._read(source_key)
-        stamp = self.clock.now(core.latest_clock(held))
-        detached = [tombstone(e.id, stamp, detached=True) for e in core.live(held)]
+        detached = [tombstone(e.id, e.clock, detached=True) for e in core.live(self._read(source_key))]
         if detached:
             self.append_changes({target_key: detached})
 
@@ -372,9 +373,13 @@ class Timeline:
         """Return the value after ``changes``, or None if they change nothing.
 
         Changes stamped 0 take a clock after everything ``found`` holds. When
-        ``restoring``, an add overtakes the tombstone of its own detachment.
+        ``restoring``, an add drops the tombstone of its own detachment.
         """
         current = {e.id: e for e in found}
+        base = found
+        if restoring:
+            lifted = {c.id for c in changes if not c.deleted and _detaches(current.get(c.id), c)}
+            base = [e for e in found if e.id not in lifted]
         stamp = None
         news = []
         for change in changes:
@@ -383,8 +388,6 @@ class Timeline:
                 # A tombstone already there will do, unless a delete meets a mere detachment.
                 if old is not None and old.deleted and (core.is_detached(change) or not core.is_detached(old)):
                     continue
-            elif restoring and old is not None and core.is_detached(old) and old.clock >= change.clock:
-                change = change._replace(clock=old.clock + 1)
             elif old is not None and not old.deleted and old.score == change.score and old.data == change.data:
                 continue
             if not change.clock:
@@ -393,7 +396,7 @@ class Timeline:
             news.append(change)
         if not news:
             return None
-        merged = core.merge(found, news, capacity=self.capacity, tombstones=self.max_tombstones, order=self.order)
+        merged = core.merge(base, news, capacity=self.capacity, tombstones=self.max_tombstones, order=self.order)
         # Adds that fall straight off the end (a rebuild re-adding old items) change nothing.
         return None if merged == found else merged
 
@@ -405,3 +408,8 @@ class Timeline:
                 f"{self.max_value_bytes}: lower MAX_ITEMS, store less obj_data, or set COMPRESS"
             )
         return value
+
+
+def _detaches(old: Entry | None, change: Entry) -> bool:
+    """Return True if ``old`` is the detach tombstone of ``change``'s version or an earlier one."""
+    return old is not None and core.is_detached(old) and old.clock <= change.clock

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from django_timak import Timeline, timelines
 from django_timak.backends.memory import MemoryBackend
+from django_timak.entries import Entry, tombstone
 from tests.social import ref
 
 # Committed for real, so that the backfill's thread sees what the test wrote.
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 class Hold:
-    """Stop the next ``method`` call on ``key`` from another thread until ``release()``."""
+    """Stop the next ``method`` call on ``key`` in the thread ``run()`` starts, until ``release()``."""
 
     def __init__(self, backend, method, key):
         self.reached = threading.Event()
@@ -30,7 +31,9 @@ class Hold:
         original = getattr(backend, method)
 
         def held(called_key, *args, **kwargs):
-            if called_key == key and threading.current_thread() is self._thread and not self.reached.is_set():
+            # append_many takes {key: value}: it is held when it writes ``key``.
+            mine = called_key == key or (isinstance(called_key, dict) and key in called_key)
+            if mine and threading.current_thread() is self._thread and not self.reached.is_set():
                 self.reached.set()
                 assert self._released.wait(10), "the test never released the store"
             return original(called_key, *args, **kwargs)
@@ -159,7 +162,7 @@ def posts(django_capture_on_commit_callbacks):
 
 def test_a_delete_while_a_rebuild_writes_its_batch_stays_deleted(posts):
     key, (first, second, third) = posts
-    hold = Hold(timelines["default"].backend, "write", key)
+    hold = Hold(timelines["default"].backend, "append_many", key)
     timelines["default"].clear(key)
     hold.run(rebuild)
     second.delete()  # its fan-out runs now, in this thread
@@ -170,9 +173,38 @@ def test_a_delete_while_a_rebuild_writes_its_batch_stays_deleted(posts):
 def test_a_rebuild_deletes_again_a_row_that_vanished_while_its_batch_was_written(posts):
     """The row's delete committed after the rebuild read it, and its own operations lost."""
     key, (first, second, third) = posts
-    hold = Hold(timelines["default"].backend, "write", key)
+    hold = Hold(timelines["default"].backend, "append_many", key)
     timelines["default"].clear(key)
     hold.run(rebuild)
     type(second).objects.filter(pk=second.pk)._raw_delete(second._state.db)  # no fan-out at all
     hold.release()
     assert live_ids(timelines["default"], key) == [ref(third), ref(first)]
+
+
+@pytest.mark.parametrize("delete_reaches_home", ["before the refollow", "after the refollow"])
+def test_a_delete_stamped_before_an_unfollow_and_applied_after_the_refollow_stays_deleted(timeline, delete_reaches_home):
+    """Seen under several processes: a delete's fan-out still under way across an unfollow and a refollow."""
+    timeline.add("alice:posts", "p1", 1)
+    timeline.copy_items("alice:posts", "bob:home")
+    deleted_at = timeline.clock.now()  # the delete is stamped; its writes have not landed yet
+    timeline.remove_items("alice:posts", "bob:home")  # the unfollow still sees p1 in alice's posts
+    if delete_reaches_home == "before the refollow":
+        timeline.replay("bob:home", [tombstone("p1", deleted_at)])
+    timeline.copy_items("alice:posts", "bob:home")  # the refollow still sees p1 too
+    if delete_reaches_home == "after the refollow":
+        timeline.replay("bob:home", [tombstone("p1", deleted_at)])
+    timeline.replay("alice:posts", [tombstone("p1", deleted_at)])
+    assert live_ids(timeline, "bob:home") == []
+    timeline.remove_items("alice:posts", "bob:home")
+    timeline.copy_items("alice:posts", "bob:home")
+    assert live_ids(timeline, "bob:home") == []
+
+
+def test_a_refollow_restores_an_item_whose_fanout_arrived_after_the_unfollow(timeline):
+    timeline.add("alice:posts", "p1", 1)
+    added_at = timeline.get("alice:posts", raw=True)[0].clock
+    timeline.remove_items("alice:posts", "bob:home")
+    timeline.replay("bob:home", [Entry("p1", 1, added_at)])  # the post's own fan-out, late
+    assert live_ids(timeline, "bob:home") == []
+    timeline.copy_items("alice:posts", "bob:home")
+    assert live_ids(timeline, "bob:home") == ["p1"]
