@@ -108,15 +108,16 @@ def _expand_model(model, changes):
             if change.timeline != alias:
                 continue
             if change.action == DELETE:
-                found[id(change)] = _deletes(change, change.keys)
+                found[id(change)] = storable(_ref(change), _deletes(change, change.keys))
                 continue
             pk = pk_field.to_python(change.pk)
             row = rows.get(pk)
             ops = []
             for field in fields:
                 keys = current_keys[field].get(pk, [])
-                if keys:
-                    item_id, score, data = field.item(row)
+                item = computed(model, row, field.item) if keys else None
+                if item:
+                    item_id, score, data = item
                     ops.extend(Operation(alias, key, ADD, item_id, score, data, change.clock) for key in keys)
             if change.previous is not None:
                 before = _previous_row(model, change, row)
