@@ -202,11 +202,14 @@ def test_a_node_killed_mid_fan_out_loses_nothing(riak_cluster, riak_bucket, sett
     for i in range(POSTS):
         Post.objects.create(author=authors[i % AUTHORS], body=f"post {i}")
     assert not victim.is_up and victim.requests > 40
+    keys = [f"user:{a.pk}:posts" for a in authors] + [f"user:{r.pk}:home" for r in readers]
+    outbox.drain_all()  # what failed, if anything did, while the node is still down
+    while_down = {key: timelines["default"].get(key) for key in keys}
     victim.up()
     outbox.drain_all()
     assert not PendingOperation.objects.exists()
-    keys = [f"user:{a.pk}:posts" for a in authors] + [f"user:{r.pk}:home" for r in readers]
     after = {key: timelines["default"].get(key) for key in keys}
+    assert after == while_down
     assert all(len(items) == POSTS // AUTHORS for key, items in after.items() if key.endswith(":posts"))
     assert all(len(items) == POSTS for key, items in after.items() if key.endswith(":home"))
     with override_settings(TIMAK_TIMELINES={"default": {**config, "OPTIONS": {**config["OPTIONS"], "BUCKET": f"rebuilt-{uuid.uuid4().hex}"}}, "memory": memory}):
