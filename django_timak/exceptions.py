@@ -85,3 +85,8 @@ class RiakTLSError(TimelineBackendError):
 
 class RiakWriteInterrupted(WriteConflict):
     """A read-merge-write failed where it may have landed: read again (on another node) and merge."""
+
+
+class TooManySiblings(TimelineBackendError):
+    """The store refused a write that would leave a key with more values than it keeps (Riak:
+    ``object.siblings.maximum``); reading the key and writing the merge back clears it."""

@@ -12,7 +12,7 @@ from django_timak import Timeline
 from django_timak.backends.base import Versioned
 from django_timak.backends.riak import RiakBackend
 from django_timak.backends.riak.multipart import parse_siblings
-from django_timak.exceptions import BucketTypeMissing, TimelineBackendError
+from django_timak.exceptions import BucketTypeMissing, TimelineBackendError, TooManySiblings
 from tests.riak_fixtures import value_holding
 
 DEAD_URL = "http://127.0.0.1:1"
@@ -83,6 +83,16 @@ def test_append_says_how_many_values_the_key_holds(backend):
     backend.write("k", b"merged", found.token)
     assert backend.append("k", b"3") == 2
     assert sorted(backend.read("k").values) == [b"3", b"merged"]
+
+
+@pytest.mark.fault
+def test_an_append_past_the_sibling_limit_is_too_many_siblings(riak_fault_server, riak_bucket):
+    riak_fault_server.max_siblings = 3
+    backend = RiakBackend(riak_fault_server.url, bucket=riak_bucket)
+    assert [backend.append("k", b"%d" % n) for n in range(3)] == [1, 2, 3]
+    with pytest.raises(TooManySiblings, match="it would hold 4 siblings") as caught:
+        backend.append("k", b"3")
+    assert caught.value.key == "k"
 
 
 def test_append_many_appends_each_key_once(backend):
@@ -170,7 +180,7 @@ def test_too_many_siblings_names_the_limit(riak_url, riak_bucket):
     backend = RiakBackend(riak_url, bucket=riak_bucket, retries=0)
     for number in range(100):
         backend.write("k", b"%d" % number, None)
-    with pytest.raises(TimelineBackendError, match=r"101 siblings, over the node's object\.siblings\.maximum") as caught:
+    with pytest.raises(TooManySiblings, match=r"101 siblings, over the node's object\.siblings\.maximum") as caught:
         backend.write("k", b"one too many", None)
     assert caught.value.status == 500 and caught.value.key == "k"
 

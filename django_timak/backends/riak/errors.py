@@ -6,7 +6,7 @@ No message quotes a password or an ``Authorization`` header: they name the user 
 import json
 import re
 
-from ...exceptions import BucketPropsRefused, RiakAccessDenied, TimelineBackendError
+from ...exceptions import BucketPropsRefused, RiakAccessDenied, TimelineBackendError, TooManySiblings
 
 #: What timelines need of Riak security: keys read, written and deleted; bucket
 #: properties read (checks) and set (timak_riak_setup).
@@ -62,7 +62,7 @@ def answer_error(response, *, request, key, node_url, bucket_type, bucket, usern
         )
     found = _TOO_MANY_SIBLINGS.search(response.data) if status == 500 else None
     if found:
-        return TimelineBackendError(
+        return TooManySiblings(
             f"Riak refused to store {key!r}: it would hold {int(found[1])} siblings, over the node's "
             f"object.siblings.maximum (riak.conf, 100 by default); reading the key merges them",
             status=status, key=key,
