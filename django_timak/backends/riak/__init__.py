@@ -127,6 +127,11 @@ class RiakBackend(BaseBackend):
     # The storage contract
 
     def read(self, key):
+        """Return every sibling in one ``multipart/mixed`` answer, in Riak's order (none to rely on).
+
+        Siblings are never fetched one by one (``?vtag=``) nor probed with ``HEAD``:
+        one round trip, and no vtag that a concurrent write could make stale.
+        """
         response = self._request("GET", self._key_path(key), key=key, query=self._quorum("r", "pr"), headers={"Accept": _ACCEPT}, ok=(200, 300, 404))
         # A deleted key answers 404 with its tombstone's vclock: the next write carries
         # it, so that the write descends from the delete instead of racing it.
