@@ -24,6 +24,7 @@ from .exceptions import (
     InvalidScore,
     InvalidTimelineInput,
     TimelineBackendError,
+    TooManySiblings,
     ValueTooLarge,
     WriteConflict,
 )
@@ -294,7 +295,8 @@ class Timeline:
         to many keys) are validated and encoded once. Everything is validated before
         the first write, so bad input writes nothing. A key left holding
         ``compact_on_append`` values or more is then compacted; a failure there only
-        delays the compaction, the changes are stored.
+        delays the compaction, the changes are stored. A key the store refuses to
+        give one more value (``TooManySiblings``) is compacted and the batch appended again.
         """
         encoded = {}
         values = {}
@@ -307,7 +309,14 @@ class Timeline:
             values[key] = value
         if not values:
             return
-        for key, count in self.backend.append_many(values).items():
+        try:
+            counts = self.backend.append_many(values)
+        except TooManySiblings as e:
+            # A key whose compactions kept failing; appending again is harmless, a
+            # value appended twice merges once.
+            self._compact(e.key)
+            counts = self.backend.append_many(values)
+        for key, count in counts.items():
             if count >= self.compact_on_append:
                 self._compact(key)
 

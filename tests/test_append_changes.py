@@ -11,7 +11,7 @@ from django_timak import Timeline, codecs, timelines
 from django_timak.backends.memory import MemoryBackend
 from django_timak.checks import check_timelines
 from django_timak.entries import Entry, tombstone
-from django_timak.exceptions import InvalidData, InvalidTimelineInput, TimelineBackendError
+from django_timak.exceptions import InvalidData, InvalidTimelineInput, TimelineBackendError, TooManySiblings
 from tests.test_append import DATABASES, build
 
 MEMORY = "django_timak.backends.memory.MemoryBackend"
@@ -240,3 +240,21 @@ def test_a_refused_threshold_is_one_check_error_and_the_rest_of_the_alias_is_sti
 def test_valid_thresholds_pass_the_checks():
     with override_settings(TIMAK_TIMELINES={"default": {"BACKEND": MEMORY, "COMPACT_ON_READ": 2, "COMPACT_ON_APPEND": 24}}):
         assert check_timelines() == []
+
+
+class SiblingLimit(MemoryBackend):
+    """A store that refuses a key a fourth value, as Riak refuses one past its sibling maximum."""
+
+    def append(self, key, value):
+        if len(self.read(key).values) >= 3:
+            raise TooManySiblings(f"{key!r} holds too many values", key=key)
+        return super().append(key, value)
+
+
+def test_a_key_the_store_refuses_another_value_is_compacted_and_the_batch_appended_again():
+    backend = SiblingLimit(allow_mult=True)
+    tl = Timeline(backend, compact_on_append=100)
+    for n in range(3):
+        tl.append_changes({"full": [post(n, 10 + n)]})
+    tl.append_changes({"full": [post(3, 20)], "other": [post(4, 21)]})
+    assert len(tl.get("full")) == 4 and len(tl.get("other")) == 1
