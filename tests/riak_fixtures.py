@@ -2,7 +2,9 @@
 
 Every Riak test runs against the loopback test server, or against a real Riak KV when
 TIMAK_TEST_RIAK_URL is set (it must have a bucket type `timak` with allow_mult=true), so the
-test server's fidelity is itself checked whenever a real node is at hand.
+test server's fidelity is itself checked whenever a real node is at hand. The cluster and
+TLS fixtures need the test server (three listeners over one store; certificates made for
+the session) and skip when a real Riak is configured.
 """
 
 import os
