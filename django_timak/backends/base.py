@@ -57,6 +57,13 @@ class BaseBackend:
         """Remove ``key``; a missing key is not an error."""
         raise NotImplementedError("subclasses of BaseBackend must provide delete()")
 
+    def read_many(self, keys) -> dict[str, Versioned]:
+        """Return ``{key: Versioned}`` for every key, as ``read`` would (a page over several keys).
+
+        Stores that can batch (one query, concurrent requests) override this loop.
+        """
+        return {key: self.read(key) for key in dict.fromkeys(keys)}
+
     def append(self, key: str, value: bytes) -> int:
         """Store ``value`` beside what ``key`` holds, without reading it (a blind write).
 

@@ -44,6 +44,15 @@ def chunks(items: list, size: int):
         yield items[start : start + size]
 
 
+def _versioned(rows) -> Versioned:
+    """Return one key's ``(appended, number, value)`` rows, written value first, as a read."""
+    if not rows:
+        return Versioned([], None)
+    version = rows[0][1] if rows[0][0] == 0 else None
+    deltas = tuple(number for appended, number, _ in rows if appended)
+    return Versioned([bytes(value) for _, _, value in rows], Seen(version, deltas))
+
+
 class DatabaseBackend(BaseBackend):
     """Timelines in the ``django_timak_timeline`` and ``django_timak_delta`` tables of database ``using``."""
 
@@ -76,23 +85,32 @@ class DatabaseBackend(BaseBackend):
         return quote(StoredTimeline._meta.db_table), quote(TimelineDelta._meta.db_table), quote("key")
 
     def read(self, key):
+        return self.read_many([key])[key]
+
+    def read_many(self, keys):
+        """Return every key's written value and appended values in one query (per chunk of keys)."""
+        keys = list(dict.fromkeys(keys))
         connection = connections[self.using]
         timeline, delta, key_column = self._names(connection)
+        rows = []
         try:
             with connection.cursor() as cursor:
-                cursor.execute(
-                    f"SELECT 0, version, value FROM {timeline} WHERE {key_column} = %s "
-                    f"UNION ALL SELECT 1, id, value FROM {delta} WHERE {key_column} = %s ORDER BY 1, 2",
-                    [key, key],
-                )
-                rows = cursor.fetchall()
+                for chunk in chunks(keys, statement_params(connection) // 2):
+                    places = ", ".join(["%s"] * len(chunk))
+                    cursor.execute(
+                        f"SELECT {key_column}, 0, version, value FROM {timeline} WHERE {key_column} IN ({places}) "
+                        f"UNION ALL SELECT {key_column}, 1, id, value FROM {delta} WHERE {key_column} IN ({places}) "
+                        "ORDER BY 1, 2, 3",
+                        chunk + chunk,
+                    )
+                    rows.extend(cursor.fetchall())
         except DatabaseError as e:
-            raise TimelineBackendError(f"reading {key!r} failed: {e}", key=key) from e
-        if not rows:
-            return Versioned([], None)
-        version = rows[0][1] if rows[0][0] == 0 else None
-        deltas = tuple(number for appended, number, _ in rows if appended)
-        return Versioned([bytes(value) for _, _, value in rows], Seen(version, deltas))
+            shown = repr(keys[0]) if len(keys) == 1 else f"{len(keys)} keys"
+            raise TimelineBackendError(f"reading {shown} failed: {e}", key=keys[0] if keys else None) from e
+        by_key = {key: [] for key in keys}
+        for key, appended, number, value in rows:
+            by_key[key].append((appended, number, value))
+        return {key: _versioned(found) for key, found in by_key.items()}
 
     def write(self, key, value, token):
         version, deltas = token or Seen(None, ())

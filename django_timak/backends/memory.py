@@ -34,10 +34,16 @@ class MemoryBackend(BaseBackend):
         self._lock = threading.Lock()
 
     def read(self, key):
+        return self.read_many([key])[key]
+
+    def read_many(self, keys):
+        """Return every key's values under one hold of the lock: a consistent snapshot."""
         with self._lock:
-            stored = self._data.get(key, [])
-            token = frozenset(s.dot for s in stored) or None
-            return Versioned([s.value for s in stored], token)
+            found = {}
+            for key in dict.fromkeys(keys):
+                stored = self._data.get(key, [])
+                found[key] = Versioned([s.value for s in stored], frozenset(s.dot for s in stored) or None)
+            return found
 
     def write(self, key, value, token):
         seen = token or frozenset()

@@ -12,6 +12,7 @@ imported only by ``RiakBackend.check()``, so importing the backend loads no Djan
 
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote, urlencode
 
 from ...exceptions import BucketTypeMissing, RiakAccessDenied, TimelineBackendError
@@ -152,6 +153,18 @@ class RiakBackend(BaseBackend):
             )
         # A delete racing a write can leave its tombstone as a sibling until Riak reaps it.
         return Versioned([value for headers, value in parts if headers.get("x-riak-deleted") != "true"], vclock)
+
+    def read_many(self, keys):
+        """Return every key's siblings, read concurrently over the pool (``pool_size`` at a time).
+
+        One GET per key: Riak's HTTP API has no multi-get, so a page over several keys
+        costs about one round trip, not one per key. The first failure is raised.
+        """
+        keys = list(dict.fromkeys(keys))
+        if len(keys) <= 1:
+            return {key: self.read(key) for key in keys}
+        with ThreadPoolExecutor(max_workers=min(self.pool_size, len(keys)), thread_name_prefix="timak-read") as pool:
+            return dict(zip(keys, pool.map(self.read, keys)))
 
     def write(self, key, value, token):
         """Store ``value``; a concurrent write becomes a sibling, so never a plain WriteConflict.
