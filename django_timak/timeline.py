@@ -87,6 +87,8 @@ class Page:
     items: list
     next_cursor: str | None
     entries: list[Entry]
+    #: The keys the page was read from: the timeline's own, then its sources.
+    keys: tuple[str, ...] = ()
 
     @property
     def has_next(self) -> bool:
@@ -164,15 +166,41 @@ class Timeline:
         """Return the visible timeline: data (or ids), or the entries with ``raw=True``."""
         return self._show(self._read(key), raw)
 
-    def page(self, key: str, limit: int = 20, cursor: str | None = None) -> Page:
-        """Return ``limit`` items after ``cursor`` (from the top when None)."""
+    def page(self, key: str, limit: int = 20, cursor: str | None = None, *, sources=()) -> Page:
+        """Return ``limit`` items after ``cursor`` (from the top when None).
+
+        ``sources`` are more keys merged into the page at read time (the timelines of
+        pulled authors the reader follows): see ``merged_window``.
+        """
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise InvalidTimelineInput(f"limit must be a positive int, not {limit!r}")
         after = decode_cursor(cursor) if cursor is not None else None
-        window = core.visible(self._read(key), self.max_items)
+        keys = tuple(dict.fromkeys((key, *sources)))
+        window = core.visible(self._read(key), self.max_items) if len(keys) == 1 else self.merged_window(keys)
         found, more = page_after(window, after, limit, self.order)
         next_cursor = encode_cursor(found[-1]) if more else None
-        return Page([e.value for e in found], next_cursor, found)
+        return Page([e.value for e in found], next_cursor, found, keys)
+
+    def merged_window(self, keys) -> list[Entry]:
+        """Return the visible items of several keys read at once, as one timeline.
+
+        One ``read_many`` of every key; per id the version with the greatest clock
+        wins across keys, so a delete in one key hides the item in all of them. A
+        detachment (an unfollow's ``remove_items``) hides an item only in its own key:
+        a source is read because the reader follows it now. Ordered by (score, id),
+        the top ``max_items``, so a cursor pages across the keys as over one.
+        """
+        for key in keys:
+            check_key(key)
+        found = []
+        for key, versioned in self.backend.read_many(keys).items():
+            stored = self._merged(versioned)
+            if len(versioned.values) >= self.compact_on_read:
+                self._repair(key, stored, versioned.token)
+            found.append(core.visible(stored, self.max_items))
+            found.append([e for e in stored if e.deleted and not core.is_detached(e)])
+        winners = core.resolve(*found).values()
+        return core.order_live([e for e in winners if not e.deleted], self.order)[: self.max_items]
 
     def _read(self, key):
         check_key(key)
