@@ -12,6 +12,7 @@ with the greatest clock). A failure never fails the save: it is logged with the 
 affected and sent as ``signals.fanout_failed``.
 """
 
+import copy
 import logging
 import threading
 from contextlib import contextmanager
@@ -64,8 +65,12 @@ def publish_save(model, row, previous, using: str | None = None) -> None:
         return
     deferred = deferred_aliases(model, config)
     inline = [field for field in model._timak_fields if field.timeline not in deferred]
-    if inline:
-        publish(model, computed(model, row, save_operations, previous, clock, inline), using, config)
+    own, audience = _by_audience(inline)
+    if own:
+        publish(model, computed(model, row, save_operations, previous, clock, own), using, config)
+    if audience:
+        snapshot = copy.copy(row)
+        publish_resolved(model, lambda: computed(model, snapshot, save_operations, previous, clock, audience), using, config)
     changes = [row_changes.saved(row, previous, alias, clock) for alias in sorted(deferred)]
     defer(model, changes, using, config)
 
@@ -79,8 +84,53 @@ def publish_delete(model, row, keys, using: str | None = None) -> None:
         report_failures(model, [(delete_operations(row, keys, clock), e)])
         return
     deferred = deferred_aliases(model, config)
-    publish(model, delete_operations(row, [(a, k) for a, k in keys if a not in deferred], clock), using, config)
+    inline = [(a, k) for a, k in keys if a not in deferred]
+    own, audience = _by_audience([field for field in model._timak_fields if field.timeline not in deferred])
+    own_keys = set(computed(model, row, lambda r: r.timeline_keys(own))) if own else set()
+    publish(model, delete_operations(row, [pair for pair in inline if pair in own_keys], clock), using, config)
+    if audience:
+        snapshot = copy.copy(row)  # the pk is gone from ``row`` once delete() returns
+
+        def audience_operations():
+            recorded = [pair for pair in inline if pair not in own_keys]
+            current = _quietly(lambda: snapshot.timeline_keys(audience))
+            return delete_operations(snapshot, sorted(set(recorded) | current), clock)
+
+        publish_resolved(model, audience_operations, using, config)
     defer(model, [row_changes.deleted(row, keys, alias, clock) for alias in sorted(deferred)], using, config)
+
+
+def _by_audience(fields) -> tuple[list, list]:
+    """Split ``fields`` into those whose keys come from the row alone and those with recipients."""
+    return [f for f in fields if f.recipients is None], [f for f in fields if f.recipients is not None]
+
+
+def _quietly(compute) -> set:
+    """Return ``compute()``, or nothing if it raises: a second look whose first one was recorded."""
+    try:
+        return set(compute())
+    except Exception:  # user code on a row already deleted (its own relations went with it)
+        return set()
+
+
+def publish_resolved(model, operations, using: str | None, config: dict) -> None:
+    """Apply what ``operations()`` returns after commit, once the operations published before it are applied.
+
+    Recipients are resolved only then, after the row's own keys (the sources that
+    follows copy from) are written: a follow that commits before this resolution is
+    among the recipients, and one that commits after it finds the row's own keys
+    already written, so its backfill copies the change. Either way the follower's
+    timeline gets it (a post, or a delete), however the two interleave.
+    """
+    collected = getattr(_collecting, "batch", None)
+    if collected is not None:  # a bulk load: resolved now, as one batch with the rest
+        publish(model, operations(), using, config)
+    else:
+        transaction.on_commit(partial(_run_resolved, model, operations, config), using=using, robust=True)
+
+
+def _run_resolved(model, operations, config):
+    run(model, operations(), config)
 
 
 def publish(model, operations: list[Operation], using: str | None, config: dict) -> None:
