@@ -206,6 +206,38 @@ def check_declarations(app_configs=None, **kwargs):
             )
         for field in fields:
             errors.extend(_check_field(model, field, aliases))
+            errors.extend(_check_pull(model, field, fields))
+    return errors
+
+
+def _check_pull(model, field, fields) -> list:
+    """Report a pull rule that is not callable, or pulled rows that would be stored nowhere."""
+    if field.pull is None and field.pull_from is None:
+        return []
+    where = f"{model._meta.label}.{field.name}"
+    errors = []
+    if not callable(field.pull):
+        errors.append(
+            checks.Error(
+                f"{where}: pull={field.pull!r} is not callable.",
+                hint="Pass pull=lambda row: ... returning True for rows readers pull, or "
+                "django_timak.pull.PullAbove(threshold, count).",
+                obj=model,
+                id="django_timak.E029",
+            )
+        )
+    filled = {other.key for other in fields if other is not field and other.timeline == field.timeline}
+    if field.pull_from not in filled:
+        errors.append(
+            checks.Error(
+                f"{where}: pull_from={field.pull_from!r} is not the key of another TimelineField of "
+                f"{model._meta.label} on timeline {field.timeline!r}: pulled rows would be stored nowhere.",
+                hint=f"Name the key template of the field that keeps the rows readers pull from, one of: "
+                f"{', '.join(repr(key) for key in sorted(filled)) or 'none (declare one)'}.",
+                obj=model,
+                id="django_timak.E028",
+            )
+        )
     return errors
 
 

@@ -58,10 +58,14 @@ class TimelineField:
     single row through it. ``score`` names a date, datetime or number field.
     ``condition(row)`` decides whether the row belongs at all, ``data(row)`` is
     stored with the item, and ``timeline`` names an alias of ``TIMAK_TIMELINES``.
+    ``pull(row)`` (a callable, or ``pull.PullAbove``) picks rows that are not
+    written to this field's keys: they stay in the key template ``pull_from``, which
+    another field fills, and readers merge it into their pages (see ``pull``).
     """
 
     def __init__(
-        self, key, *, score, data=None, recipients=None, recipients_many=None, condition=None, timeline="default"
+        self, key, *, score, data=None, recipients=None, recipients_many=None, condition=None, timeline="default",
+        pull=None, pull_from=None,
     ):
         if not isinstance(key, str):
             raise TypeError(f"TimelineField key must be a str template, not {type(key).__name__}")
@@ -83,6 +87,8 @@ class TimelineField:
         self.recipients_many = recipients_many
         self.condition = condition
         self.timeline = timeline
+        self.pull = pull
+        self.pull_from = pull_from
         self.placeholders = _placeholders(key)
         self.name = None
 
@@ -99,15 +105,19 @@ class TimelineField:
             return False
         return getattr(row, self.score) is not None
 
+    def pulled(self, row) -> bool:
+        """Return True if ``row`` is left in its ``pull_from`` key rather than written to this field's keys."""
+        return self.pull is not None and bool(self.pull(row))
+
     def keys(self, row) -> list[str]:
-        """Return the keys ``row`` belongs to, without repeats (none if it does not belong)."""
-        if not self.belongs(row):
+        """Return the keys ``row`` belongs to, without repeats (none if it does not belong, or is pulled)."""
+        if not self.belongs(row) or self.pulled(row):
             return []
         return self._format(row, None if self.recipients is None else self.recipients(row))
 
     def keys_many(self, rows) -> dict:
         """Return ``{row.pk: keys}`` for the ``rows`` that belong, asking ``recipients_many`` once."""
-        belonging = [row for row in rows if self.belongs(row)]
+        belonging = [row for row in rows if self.belongs(row) and not self.pulled(row)]
         if self.recipients_many is None:
             return {row.pk: self.keys(row) for row in belonging}
         recipients = self.recipients_many(belonging)

@@ -267,6 +267,20 @@ class Timeline:
         changed = [e for e in self._read(source_key) if e.id in copied and e.clock > copied[e.id].clock]
         return self._write(target_key, changed) if changed else stored
 
+    def catch_up(self, source_key: str, target_keys, limit: int | None = None) -> None:
+        """Give each target what readers pulled from ``source_key`` (an author back under the pull threshold).
+
+        Each target receives the source's newest ``limit`` items (``copy_items``) and
+        its deletes, so that an item pushed to the target before the author was pulled,
+        and deleted while only the source recorded it, stays deleted once the target
+        stops merging the source.
+        """
+        deletes = [e for e in self._read(source_key) if e.deleted and not core.is_detached(e)]
+        for target_key in target_keys:
+            self.copy_items(source_key, target_key, limit)
+        if deletes:
+            self.append_changes({target_key: deletes for target_key in target_keys})
+
     def remove_items(self, source_key: str, target_key: str) -> None:
         """Detach from ``target_key`` every item that ``source_key`` holds (an unfollow).
 

@@ -51,6 +51,10 @@ class TimelineView(TemplateResponseMixin, ContextMixin, View):
         """Return the key to read, from the request (e.g. ``f"user:{self.request.user.pk}:home"``)."""
         raise ImproperlyConfigured(f"{type(self).__name__} must define get_timeline_key()")
 
+    def get_timeline_sources(self) -> list[str]:
+        """Return more keys to merge into the page: the timelines of pulled authors the reader follows."""
+        return []
+
     def get_timeline_name(self) -> str:
         """Return the TIMAK_TIMELINES alias this request reads."""
         return self.timeline_alias or self.timeline
@@ -68,7 +72,8 @@ class TimelineView(TemplateResponseMixin, ContextMixin, View):
         timeline can have, TimelineUnavailable when the store cannot answer.
         """
         return read_page(
-            self.get_timeline_name(), self.get_timeline_key(), limit=self.get_paginate_by(), cursor=self.get_cursor()
+            self.get_timeline_name(), self.get_timeline_key(), limit=self.get_paginate_by(), cursor=self.get_cursor(),
+            sources=self.get_timeline_sources(),
         )
 
     def get_format(self) -> str | None:
@@ -121,6 +126,7 @@ class TimelineView(TemplateResponseMixin, ContextMixin, View):
             next_cursor=page.next_cursor,
             has_next=page.has_next,
             next_url=next_url,
+            timeline_keys=page.keys,
             unavailable=False,
         )
         return self._vary(self.render_to_response(context))

@@ -54,7 +54,7 @@ def page_size(limit, default: int = DEFAULT_LIMIT) -> int:
 
 
 @register.simple_tag
-def timeline(key, limit=DEFAULT_LIMIT, timeline="default", cursor=None):
+def timeline(key, limit=DEFAULT_LIMIT, timeline="default", cursor=None, sources=()):
     """Return a page of a timeline: model instances for rows, values for other items.
 
     One read of the timeline and one query per model on the page::
@@ -66,9 +66,10 @@ def timeline(key, limit=DEFAULT_LIMIT, timeline="default", cursor=None):
         {% if items.has_next %}<a href="?cursor={{ items.next_cursor }}">Older</a>{% endif %}
 
     ``limit`` may be a string (``request.GET.n``); one outside 1..MAX_LIMIT gives 20.
+    ``sources`` are more keys merged into the page (pulled authors' timelines).
     """
     try:
-        page = read_page(timeline, key, limit=page_size(limit), cursor=cursor or None)
+        page = read_page(timeline, key, limit=page_size(limit), cursor=cursor or None, sources=sources or ())
     except InvalidCursor as e:
         logger.warning("timak: {%% timeline %%} ignored a bad cursor for %r: %s", key, e)
         return TimelineItems(invalid_cursor=True)
