@@ -5,14 +5,18 @@ than ``THRESHOLD`` users are pulled. Inline, as tasks and through the outbox.
 """
 
 import io
+import json
 
 import pytest
 from django.core import checks
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from django_timak import timelines
 from django_timak.checks import check_declarations
 from django_timak.pull import PullAbove
+from django_timak.templatetags.timak import timeline as timeline_tag
+from django_timak.views import TimelineView
 from tests.models import Follow, Post
 from tests.social import follow, ids, make_users, ref
 
@@ -177,3 +181,32 @@ def test_a_pull_rule_that_is_not_callable_and_a_source_no_field_fills_are_check_
 
 def test_a_declared_pull_rule_passes_the_checks():
     assert [e for e in check_declarations() if e.id in ("django_timak.E028", "django_timak.E029")] == []
+
+
+class HomeWithSources(TimelineView):
+    """A home page that merges the pulled authors the reader follows."""
+
+    def get_timeline_key(self):
+        return f"user:{self.request.user.pk}:home"
+
+    def get_timeline_sources(self):
+        return sources(self.request.user)
+
+
+def test_the_view_and_the_tag_merge_the_sources_with_one_query_per_model(graph, django_assert_num_queries):
+    alice, bob, carol, dave, erin = graph
+    pushed = Post.objects.create(author=erin, body="pushed")
+    pulled = Post.objects.create(author=alice, body="pulled")
+    request = RequestFactory().get("/", {"format": "json"})
+    request.user = bob
+    answer = json.loads(HomeWithSources.as_view()(request).content)
+    assert [item["id"] for item in answer["items"]] == [ref(pulled), ref(pushed)]
+    request = RequestFactory().get("/")
+    request.user = bob
+    response = HomeWithSources.as_view(template_name="django_timak/timeline.html")(request)
+    assert [post.pk for post in response.context_data["object_list"]] == [pulled.pk, pushed.pk]
+    assert response.context_data["timeline_keys"] == (f"user:{bob.pk}:home", f"user:{alice.pk}:posts")
+    keys = sources(bob)
+    with django_assert_num_queries(2):  # the timelines in one read, the posts in one query
+        items = timeline_tag(f"user:{bob.pk}:home", sources=keys)
+    assert items == [pulled, pushed]
