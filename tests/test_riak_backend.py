@@ -158,6 +158,14 @@ def test_keys_that_look_like_paths_are_distinct_objects(backend, riak_url, riak_
     assert stored_keys(riak_url, riak_bucket) == set(keys)
 
 
+@pytest.mark.fault  # what read_many returns is tested on every backend in test_pull_pages
+def test_read_many_reads_concurrently(riak_fault_server, riak_bucket):
+    backend = RiakBackend(riak_fault_server.url, bucket=riak_bucket, pool_size=8)
+    riak_fault_server.latency = 0.1
+    assert len(backend.read_many([f"k{n}" for n in range(8)])) == 8
+    assert riak_fault_server.most_in_flight > 1  # one after another would never overlap
+
+
 # Riak's own answers
 
 
