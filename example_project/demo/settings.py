@@ -99,6 +99,10 @@ else:
 
 TIMAK_TIMELINES = {"default": {**store, "MAX_ITEMS": 1000}}
 
+#: Accounts followed by more than this many users are pulled: their posts stay in their
+#: own timeline, which their followers' home pages merge in at read time.
+DEMO_PULL_ABOVE = int(os.environ.get("TIMAK_DEMO_PULL_ABOVE", "100"))
+
 if os.environ.get("TIMAK_DEMO_WORKERS"):
     INSTALLED_APPS.append("django_tasks_db")
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}

@@ -2,11 +2,14 @@
 
 ``user:<id>:posts`` holds a user's own posts; ``user:<id>:home`` the posts of the user
 and of everyone they follow, written once per follower when a post is saved (fan-out
-on write), so reading a home page is one fetch by key.
+on write), so reading a home page is one fetch by key. Accounts followed by more than
+``settings.DEMO_PULL_ABOVE`` users are pulled instead: their posts stay in their own
+timeline, and a home page reads it beside the home key (``pulled_sources``).
 """
 
 from functools import partial
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models, transaction
 from django.db.models.signals import post_delete, post_save
@@ -14,6 +17,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from django_timak import TimelineField, TimelineMixin, timelines
+from django_timak.pull import PullAbove
 
 PROFILE_KEY = "user:{}:posts"
 HOME_KEY = "user:{}:home"
@@ -45,6 +49,39 @@ def home_recipients_many(posts) -> dict[int, list[int]]:
     return {post.pk: [post.author_id, *followers.get(post.author_id, ())] for post in posts}
 
 
+def pull_threshold() -> int:
+    """Return how many followers an account may have and still be pushed (read at every post)."""
+    return settings.DEMO_PULL_ABOVE
+
+
+def author_follower_count(post) -> int:
+    return Follow.objects.filter(followee_id=post.author_id).count()
+
+
+def is_pulled(user) -> bool:
+    """Return True if ``user``'s posts stay in their own timeline, for followers to pull."""
+    return Follow.objects.filter(followee=user).count() > pull_threshold()
+
+
+def pulled_sources(user) -> list[str]:
+    """Return the keys ``user``'s home page merges in: every pulled account they follow, and their own if pulled.
+
+    Computed at each read, so an unfollow takes an account out at once, and a follow of
+    a pulled account shows its posts without copying them.
+    """
+    audience = (
+        Follow.objects.filter(followee=models.OuterRef("pk")).order_by().values("followee")
+        .annotate(count=models.Count("pk")).values("count")
+    )
+    followed = Follow.objects.filter(follower=user).values("followee")
+    pulled = (
+        User.objects.filter(models.Q(pk__in=followed) | models.Q(pk=user.pk))
+        .annotate(audience=models.Subquery(audience)).filter(audience__gt=pull_threshold())
+        .order_by("pk").values_list("pk", flat=True)
+    )
+    return [PROFILE_KEY.format(pk) for pk in pulled]
+
+
 class Post(TimelineMixin, models.Model):
     author = models.ForeignKey(User, on_delete=models.CASCADE, related_name="posts")
     created = models.DateTimeField(default=timezone.now, db_index=True)
@@ -52,7 +89,8 @@ class Post(TimelineMixin, models.Model):
 
     profile_timeline = TimelineField("user:{author_id}:posts", score="created")
     home_timeline = TimelineField(
-        "user:{recipient}:home", score="created", recipients=home_recipients, recipients_many=home_recipients_many
+        "user:{recipient}:home", score="created", recipients=home_recipients, recipients_many=home_recipients_many,
+        pull=PullAbove(pull_threshold, author_follower_count), pull_from="user:{author_id}:posts",
     )
 
     class Meta:
@@ -87,8 +125,8 @@ class Follow(models.Model):
 
 @receiver(post_save, sender=Follow, dispatch_uid="social.follow_backfill")
 def backfill(sender, instance, created, **kwargs):
-    """A new follower sees the followee's recent posts at once."""
-    if created:
+    """A new follower sees the followee's recent posts at once (a pulled followee's are read, not copied)."""
+    if created and not is_pulled(instance.followee):
         copy = partial(
             timelines["default"].copy_items, PROFILE_KEY.format(instance.followee_id),
             HOME_KEY.format(instance.follower_id), limit=BACKFILL,
@@ -98,9 +136,16 @@ def backfill(sender, instance, created, **kwargs):
 
 @receiver(post_delete, sender=Follow, dispatch_uid="social.follow_remove")
 def unfollow(sender, instance, **kwargs):
-    """An unfollow takes the followee's posts out of the follower's home timeline."""
-    remove = partial(
-        timelines["default"].remove_items, PROFILE_KEY.format(instance.followee_id),
-        HOME_KEY.format(instance.follower_id),
+    """An unfollow takes the followee's posts out of the follower's home timeline.
+
+    The unfollow that brings a pulled account back to the threshold makes it pushed
+    again: its remaining followers (no more than the threshold) get what they pulled.
+    """
+    source = PROFILE_KEY.format(instance.followee_id)
+    transaction.on_commit(
+        partial(timelines["default"].remove_items, source, HOME_KEY.format(instance.follower_id)), robust=True
     )
-    transaction.on_commit(remove, robust=True)
+    followers = Follow.follower_ids(instance.followee_id)
+    if len(followers) == pull_threshold():
+        homes = [HOME_KEY.format(pk) for pk in (instance.followee_id, *followers)]
+        transaction.on_commit(partial(timelines["default"].catch_up, source, homes, limit=BACKFILL), robust=True)

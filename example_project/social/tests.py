@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
-from django.test import SimpleTestCase, TestCase
+from django.test import SimpleTestCase, TestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -179,8 +179,68 @@ class StoredPanelTests(DemoTestCase):
         panel = {stored.key: stored for stored in self.client.get(reverse("home")).context["stored"]}
         self.assertEqual(set(panel), {"user:%d:home" % self.alice.pk, "user:%d:posts" % self.alice.pk})
         profile = panel[self.alice.profile_key()]
-        self.assertEqual((profile.items, profile.tombstones, profile.siblings), (1, 1, 1))
+        # Two posts and a delete, each appended beside what the key holds, until a read compacts them.
+        self.assertEqual((profile.items, profile.tombstones, profile.siblings), (1, 1, 3))
         self.assertGreater(profile.size, 0)
+
+
+@override_settings(DEMO_PULL_ABOVE=1)
+class PullTests(DemoTestCase):
+    """Accounts followed by more than DEMO_PULL_ABOVE users (here 1) are pulled, not pushed."""
+
+    def setUp(self):
+        self.dave = User.objects.create(username="dave")
+        for reader in (self.bob, self.carol):
+            self.follow(reader, self.alice)
+
+    def home_page(self, user):
+        self.sign_in(user)
+        return self.client.get(reverse("home"))
+
+    def test_a_pulled_account_posts_to_its_own_key_only_and_tops_every_followers_home(self):
+        self.follow(self.bob, self.dave)
+        self.post(self.dave, "Pushed earlier")
+        self.sign_in(self.alice)
+        with self.fanned_out():
+            response = self.client.post(reverse("create_post"), {"body": "Pulled"}, follow=True)
+        post = Post.objects.get(body="Pulled")
+        self.assertContains(response, "Posted to your profile timeline only")
+        self.assertEqual(refs(self.alice.profile_key()), [post.pk])
+        for user in (self.alice, self.bob, self.carol):
+            self.assertNotIn(post.pk, refs(user.home_key()))
+            self.assertEqual(self.home_page(user).context["object_list"][0], post)
+
+    def test_the_panel_shows_which_keys_the_page_read_and_which_were_pulled(self):
+        self.post(self.alice, "Pulled")
+        response = self.home_page(self.bob)
+        self.assertEqual(response.context["timeline_keys"], (self.bob.home_key(), self.alice.profile_key()))
+        panel = [(stored.key, stored.role, stored.read) for stored in response.context["stored"]]
+        self.assertEqual(
+            panel,
+            [(self.bob.home_key(), "home", True), (self.alice.profile_key(), "pulled", True),
+             (self.bob.profile_key(), "profile", False)],
+        )
+        self.assertContains(response, "This page read 2 keys at once")
+
+    def test_following_a_pulled_account_copies_nothing_and_unfollowing_removes_it_at_once(self):
+        post = self.post(self.alice, "Pulled")
+        self.follow(self.dave, self.alice)
+        self.assertEqual(refs(self.dave.home_key()), [])
+        self.assertEqual(list(self.home_page(self.dave).context["object_list"]), [post])
+        with self.fanned_out():
+            self.client.post(reverse("unfollow", args=["alice"]))
+        self.assertEqual(list(self.home_page(self.dave).context["object_list"]), [])
+
+    def test_an_account_back_under_the_threshold_is_pushed_and_its_followers_keep_what_they_pulled(self):
+        pulled = self.post(self.alice, "Pulled")
+        self.sign_in(self.carol)
+        with self.fanned_out():
+            self.client.post(reverse("unfollow", args=["alice"]))
+        pushed = self.post(self.alice, "Pushed again")
+        for user in (self.alice, self.bob):
+            self.assertEqual(refs(user.home_key()), [pushed.pk, pulled.pk])
+            self.assertEqual(list(self.home_page(user).context["object_list"]), [pushed, pulled])
+            self.assertEqual(self.home_page(user).context["timeline_keys"], (user.home_key(),))
 
 
 class SeedDemoTests(TestCase):

@@ -15,7 +15,7 @@ from django_timak.views import TimelineView
 
 from .demodata import DEMO_ACCOUNTS, PASSWORD
 from .forms import PostForm
-from .models import Follow, Post, User, home_recipients
+from .models import Follow, Post, User, home_recipients, is_pulled, pulled_sources
 from .stored import backend_name, stored_keys
 
 
@@ -61,11 +61,15 @@ class HomeView(LoginRequiredMixin, PostTimelineView):
     def get_timeline_key(self):
         return self.request.user.home_key()
 
+    def get_timeline_sources(self):
+        return pulled_sources(self.request.user)
+
     def get_context_data(self, **kwargs):
         user = self.request.user
         return super().get_context_data(
             form=PostForm(),
-            stored=stored_keys(user),
+            stored=stored_keys(user, kwargs.get("timeline_keys", ())),
+            pulled=is_pulled(user),
             backend=backend_name(),
             follower_count=Follow.objects.filter(followee=user).count(),
             suggestions=suggestions(user),
@@ -105,8 +109,11 @@ def create_post(request):
     if form.is_valid():
         form.instance.author = request.user
         post = form.save()
-        homes = len(home_recipients(post))
-        messages.success(request, f"Posted to your profile timeline and {homes} home timeline{pluralize(homes)}.")
+        if Post.home_timeline.pulled(post):
+            messages.success(request, "Posted to your profile timeline only: your followers' home pages pull it from there.")
+        else:
+            homes = len(home_recipients(post))
+            messages.success(request, f"Posted to your profile timeline and {homes} home timeline{pluralize(homes)}.")
     else:
         messages.error(request, " ".join(form.errors.get("body", ["The post is invalid."])))
     return redirect("home")
