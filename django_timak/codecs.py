@@ -115,7 +115,8 @@ def decode(value: bytes) -> list[Entry]:
         raise CorruptValue(f"not a django-timak value (header {bytes(value[:4])!r})")
     try:
         live, dead = _loads(_compressor(value[3:4]).decompress(value[4:]))
-        return [Entry(*e) for e in live] + [tombstone(e[0], e[2], e[1], detached=len(e) > 3) for e in dead]
+        # A tombstone's data is DETACHED, or a group's removed members (see ``groups``).
+        return [Entry(*e) for e in live] + [Entry(*e, True) if len(e) > 3 else tombstone(e[0], e[2], e[1]) for e in dead]
     except CorruptValue:
         raise
     except Exception as e:  # zlib.error, zstandard.ZstdError, JSON and shape errors

@@ -21,6 +21,8 @@ import math
 from itertools import chain
 from typing import Any, NamedTuple
 
+from . import groups
+
 ORDERS = ("desc", "asc")
 
 
@@ -125,6 +127,8 @@ def order_live(entries: list[Entry], order: str = "desc") -> list[Entry]:
 
 def normalize(by_id: dict, capacity: int, tombstones: int, order: str) -> list[Entry]:
     """Return the stored form of resolved entries: trimmed live, then tombstones."""
+    if any(entry.data.__class__ is dict and groups.GROUP in entry.data for entry in by_id.values()):
+        by_id = groups.settle(by_id, Entry)
     live = []
     dead = []
     for entry in by_id.values():
@@ -140,6 +144,11 @@ def resolve(*sibling_lists) -> dict:
         current = by_id.get(entry.id)
         if current is None:
             by_id[entry.id] = entry
+        # Two versions of a group join member by member (see ``groups``).
+        elif (entry.data.__class__ is dict or current.data.__class__ is dict) and (
+            groups.is_group(entry) or groups.is_group(current)
+        ):
+            by_id[entry.id] = Entry(*groups.join(current, entry))
         # Inline shortcuts of wins() for the common cases, since siblings repeat most
         # entries: a newer clock, or the very same version again.
         elif entry.clock != current.clock:
