@@ -121,3 +121,29 @@ def decode(value: bytes) -> list[Entry]:
         raise
     except Exception as e:  # zlib.error, zstandard.ZstdError, JSON and shape errors
         raise CorruptValue(f"cannot decode a django-timak value: {e}") from e
+
+
+_scan = json.JSONDecoder().raw_decode
+
+
+def decode_newer(value: bytes, floor) -> list[Entry]:
+    """Return the live entries of a newest-first value scored above ``floor``, decoding no further.
+
+    A count of what is new (an unread count) then costs the new entries, not the
+    whole value. ``floor`` None decodes every live entry.
+    """
+    if value[:2] != MAGIC or value[2:3] != bytes((VERSION,)) or value[3:4] not in _BY_CODE:
+        raise CorruptValue(f"not a django-timak value (header {bytes(value[:4])!r})")
+    try:
+        body = _compressor(value[3:4]).decompress(value[4:]).decode()
+        found = []
+        index = 2  # past "[[": entries follow, separated by "," (the encoder writes no spaces)
+        while body[index - 1] != "]" and body[index] != "]":
+            raw, index = _scan(body, index)
+            if floor is not None and raw[1] <= floor:
+                break
+            found.append(Entry(*raw))
+            index += 1
+        return found
+    except Exception as e:  # zlib.error, zstandard.ZstdError, JSON and shape errors
+        raise CorruptValue(f"cannot decode a django-timak value: {e}") from e

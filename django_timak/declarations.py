@@ -16,8 +16,11 @@ import copy
 import string
 from functools import partial
 
+from django.db.models import Model
+
+from . import groups
 from .aliases import lazy_names
-from .refs import make_ref
+from .refs import SEPARATOR, make_ref, model_label
 from .timeline import to_score
 
 #: Names that lived here before django_timak.row_operations.
@@ -61,11 +64,14 @@ class TimelineField:
     ``pull(row)`` (a callable, or ``pull.PullAbove``) picks rows that are not
     written to this field's keys: they stay in the key template ``pull_from``, which
     another field fills, and readers merge it into their pages (see ``pull``).
+    ``group(row)`` makes the timeline aggregated: rows with the same group id become
+    one entry holding their distinct ``actor``s (a foreign key's name, or a callable
+    returning a row or a reference) and the ``target`` they share (see ``groups``).
     """
 
     def __init__(
         self, key, *, score, data=None, recipients=None, recipients_many=None, condition=None, timeline="default",
-        pull=None, pull_from=None,
+        pull=None, pull_from=None, group=None, actor=None, target=None,
     ):
         if not isinstance(key, str):
             raise TypeError(f"TimelineField key must be a str template, not {type(key).__name__}")
@@ -80,6 +86,13 @@ class TimelineField:
             raise TypeError(f"TimelineField recipients_many must be a callable taking a list of rows, not {recipients_many!r}")
         if recipients is None and recipients_many is not None:
             recipients = partial(_recipients_of_one, recipients_many)
+        if group is not None and not callable(group):
+            raise TypeError(f"TimelineField group must be a callable returning the row's group id, not {group!r}")
+        if group is not None and actor is None:
+            raise TypeError("TimelineField group needs actor: a foreign key's name, or a callable taking the row")
+        for name, value in (("actor", actor), ("target", target)):
+            if value is not None and not (isinstance(value, str) or callable(value)):
+                raise TypeError(f"TimelineField {name} must name a foreign key or be a callable, not {value!r}")
         self.key = key
         self.score = score
         self.data = data
@@ -89,6 +102,9 @@ class TimelineField:
         self.timeline = timeline
         self.pull = pull
         self.pull_from = pull_from
+        self.group = group
+        self.actor = actor
+        self.target = target
         self.placeholders = _placeholders(key)
         self.name = None
 
@@ -130,8 +146,24 @@ class TimelineField:
         return list(dict.fromkeys(self.key.format(recipient=r, **values) for r in recipients))
 
     def item(self, row) -> tuple:
-        """Return the ``(id, score, data)`` this field stores for ``row``."""
-        return make_ref(row), to_score(getattr(row, self.score)), self.data(row) if self.data else None
+        """Return the ``(id, score, data)`` this field stores for ``row``: for a grouped field, a group's change."""
+        data = self.data(row) if self.data else None
+        if self.group is None:
+            return make_ref(row), to_score(getattr(row, self.score)), data
+        info = {"target": _reference(row, self.target), "data": data}
+        change = groups.change(make_ref(row), _reference(row, self.actor), info)
+        return str(self.group(row)), to_score(getattr(row, self.score)), change
+
+
+def _reference(row, spec):
+    """Return the reference ``spec`` gives for ``row``: a foreign key's (read without a query), or a callable's."""
+    if spec is None:
+        return None
+    if isinstance(spec, str):
+        field = row._meta.get_field(spec)
+        return f"{model_label(field.related_model)}{SEPARATOR}{getattr(row, field.attname)}"
+    found = spec(row)
+    return make_ref(found) if isinstance(found, Model) else found
 
 
 def _recipients_of_one(recipients_many, row):

@@ -104,3 +104,30 @@ def unfollow(sender, instance, **kwargs):
     """An unfollow removes the followee's posts from the follower's home timeline."""
     profile, home = f"user:{instance.followee_id}:posts", f"user:{instance.follower_id}:home"
     transaction.on_commit(partial(timelines["default"].remove_items, profile, home), robust=True)
+
+
+def post_authors(likes):
+    """Return ``{like.pk: [the liked post's author]}`` for many likes in one query."""
+    authors = dict(Post.objects.filter(pk__in={like.post_id for like in likes}).values_list("pk", "author_id"))
+    return {like.pk: [authors[like.post_id]] for like in likes if like.post_id in authors}
+
+
+def liked_post(like):
+    return f"like:{like.post_id}"
+
+
+class Like(TimelineMixin, models.Model):
+    """A like: its post's author is notified, the likes of one post grouped into one item."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE)
+    post = models.ForeignKey(Post, on_delete=models.CASCADE)
+    created = models.DateTimeField(default=timezone.now)
+
+    notifications = TimelineField(
+        "user:{recipient}:notifications", score="created", recipients_many=post_authors,
+        group=liked_post, actor="user", target="post",
+    )
+    memory_notifications = TimelineField(
+        "user:{recipient}:notifications", score="created", recipients_many=post_authors,
+        group=liked_post, actor="user", target="post", timeline="memory",
+    )
