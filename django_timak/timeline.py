@@ -8,11 +8,14 @@ back (compaction) when a read finds ``compact_on_read`` values or more, and when
 append leaves ``compact_on_append`` or more, so a key nobody reads stays bounded.
 """
 
+import functools
+import heapq
 import logging
 import random
 import re
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import date, datetime, timezone
 
 from . import codecs, entries as core
@@ -170,37 +173,59 @@ class Timeline:
         """Return ``limit`` items after ``cursor`` (from the top when None).
 
         ``sources`` are more keys merged into the page at read time (the timelines of
-        pulled authors the reader follows): see ``merged_window``.
+        pulled authors the reader follows): see ``merged_entries``.
         """
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise InvalidTimelineInput(f"limit must be a positive int, not {limit!r}")
         after = decode_cursor(cursor) if cursor is not None else None
         keys = tuple(dict.fromkeys((key, *sources)))
-        window = core.visible(self._read(key), self.max_items) if len(keys) == 1 else self.merged_window(keys)
-        found, more = page_after(window, after, limit, self.order)
+        if len(keys) == 1:
+            found, more = page_after(core.visible(self._read(key), self.max_items), after, limit, self.order)
+        else:
+            found, more = _page_of(self.merged_entries(keys), after, limit, self.order)
         next_cursor = encode_cursor(found[-1]) if more else None
         return Page([e.value for e in found], next_cursor, found, keys)
 
-    def merged_window(self, keys) -> list[Entry]:
-        """Return the visible items of several keys read at once, as one timeline.
+    def merged_entries(self, keys):
+        """Yield the visible items of several keys read at once, as one timeline, top first.
 
         One ``read_many`` of every key; per id the version with the greatest clock
         wins across keys, so a delete in one key hides the item in all of them. A
         detachment (an unfollow's ``remove_items``) hides an item only in its own key:
-        a source is read because the reader follows it now. Ordered by (score, id),
-        the top ``max_items``, so a cursor pages across the keys as over one.
+        a source is read because the reader follows it now. Ordered by (score, id) and
+        cut at ``max_items``, so a cursor pages across the keys as over one. Each key's
+        items are already in order, so a first page looks at a few items of each.
         """
         for key in keys:
             check_key(key)
-        found = []
+        views = []
         for key, versioned in self.backend.read_many(keys).items():
+            if key != keys[0] and len(versioned.values) == 1:
+                views.append(source_view(bytes(versioned.values[0]), self.max_items))
+                continue
             stored = self._merged(versioned)
             if len(versioned.values) >= self.compact_on_read:
                 self._repair(key, stored, versioned.token)
-            found.append(core.visible(stored, self.max_items))
-            found.append([e for e in stored if e.deleted and not core.is_detached(e)])
-        winners = core.resolve(*found).values()
-        return core.order_live([e for e in winners if not e.deleted], self.order)[: self.max_items]
+            views.append(_view(stored, self.max_items))
+        shown = [view.shown for view in views]
+        deleted = {}
+        for entry in (e for view in views for e in view.deleted):
+            current = deleted.get(entry.id)
+            if current is None or core.wins(entry, current):
+                deleted[entry.id] = entry
+        winners = _winners_across(views)
+        merged = heapq.merge(*shown, key=core.position, reverse=self.order == "desc")
+        count = 0
+        for entry in merged:
+            if count == self.max_items:
+                return
+            if winners.get(entry.id, entry) is not entry:
+                continue
+            tomb = deleted.get(entry.id)
+            if tomb is not None and core.wins(tomb, entry):
+                continue
+            count += 1
+            yield entry
 
     def _read(self, key):
         check_key(key)
@@ -459,6 +484,61 @@ class Timeline:
                 f"{self.max_value_bytes}: lower MAX_ITEMS, store less obj_data, or set COMPRESS"
             )
         return value
+
+
+class _KeyView(NamedTuple):
+    """What a merged page needs of one key: its visible items, its deletes and their ids."""
+
+    shown: tuple[Entry, ...]
+    deleted: tuple[Entry, ...]
+    ids: frozenset
+
+
+def _view(stored: list[Entry], max_items: int) -> _KeyView:
+    live = core.live(stored)
+    shown = tuple(live[:max_items])
+    deleted = tuple(e for e in stored[len(live) :] if not core.is_detached(e))
+    return _KeyView(shown, deleted, frozenset(e.id for e in shown))
+
+
+#: How many source values stay decoded in each process.
+SOURCE_CACHE_SIZE = 64
+
+
+@functools.lru_cache(maxsize=SOURCE_CACHE_SIZE)
+def source_view(value: bytes, max_items: int) -> _KeyView:
+    """Return the view of a source key holding one value, decoded once per process while it is unchanged.
+
+    A pulled author's key is read by every follower's page until it changes, so its
+    bytes repeat: they are hashed and compared, not decoded again.
+    """
+    return _view(codecs.decode(value), max_items)
+
+
+def _winners_across(views) -> dict:
+    """Return ``{id: winning entry}`` for the ids found in more than one key."""
+    seen, repeated = set(), set()
+    for view in views:
+        repeated |= seen & view.ids
+        seen |= view.ids
+    if not repeated:
+        return {}
+    return core.resolve(*([e for e in view.shown if e.id in repeated] for view in views))
+
+
+def _page_of(entries, after, limit: int, order: str):
+    """Return ``(items, more)`` like ``page_after``, over entries yielded in timeline order."""
+    found = []
+    descending = order == "desc"
+    for entry in entries:
+        if after is not None:
+            here = core.position(entry)
+            if (here >= after) if descending else (here <= after):
+                continue
+        found.append(entry)
+        if len(found) > limit:
+            return found[:limit], True
+    return found, False
 
 
 def _detaches(old: Entry | None, change: Entry) -> bool:

@@ -139,3 +139,13 @@ def test_a_read_of_several_keys_compacts_the_keys_that_hold_enough_values(backen
     timeline.page(HOME, sources=[ALICE])
     assert len(backend.read(ALICE).values) == 1
     assert len(backend.read(HOME).values) == 1
+
+
+def test_a_source_that_changed_since_the_last_page_is_read_afresh(backend):
+    timeline = Timeline(backend)
+    timeline.append_changes({ALICE: [post(1, 10)]})
+    assert ids(timeline.page(HOME, sources=[ALICE])) == ["post:1"]
+    timeline.add_many(ALICE, [("post:2", 20, None)])
+    assert ids(timeline.page(HOME, sources=[ALICE])) == ["post:2", "post:1"]
+    timeline.delete(ALICE, "post:1")
+    assert ids(timeline.page(HOME, sources=[ALICE])) == ["post:2"]
