@@ -13,7 +13,9 @@ class PullAbove:
 
     ``threshold`` is an int, or a callable returning one, read at every row (a
     setting then takes effect without a restart). ``count`` should be one cheap
-    query (a ``COUNT``), never the list of recipients: that is the cost pulling avoids.
+    query, never the list of recipients: that is the cost pulling avoids. It may stop
+    counting one past the threshold (``followers[:threshold + 1].count()``), so that
+    its cost does not grow with the audience either.
     """
 
     def __init__(self, threshold, count):
