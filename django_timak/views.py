@@ -18,7 +18,8 @@ from django.views.generic import View
 from django.views.generic.base import ContextMixin, TemplateResponseMixin
 
 from .exceptions import InvalidCursor, InvalidKey, TimelineUnavailable
-from .hydrate import hydrate_pairs
+from .hydrate import Notification, hydrate_pairs
+from .notifications import mark_seen, read_marks, unread_count
 from .reading import read_page
 
 JSON = "application/json"
@@ -46,6 +47,9 @@ class TimelineView(TemplateResponseMixin, ContextMixin, View):
     retry_after = 30
     #: Used after ``template_name``, and instead of it when it is not set.
     default_template_name = "django_timak/timeline.html"
+    #: Read the reader's marks (``django_timak.notifications``): items carry ``unread`` and
+    #: ``unseen``, the answer carries the counts, and opening the first page marks it seen.
+    track_unread = False
 
     def get_timeline_key(self) -> str:
         """Return the key to read, from the request (e.g. ``f"user:{self.request.user.pk}:home"``)."""
@@ -96,7 +100,9 @@ class TimelineView(TemplateResponseMixin, ContextMixin, View):
         return f"{self.request.path}?{query.urlencode()}"
 
     def serialize_item(self, item, entry) -> object:
-        """Return the JSON form of one item (``item`` is a row or a value; ``entry`` is stored)."""
+        """Return the JSON form of one item (``item`` is a row, a ``Notification`` or a value; ``entry`` is stored)."""
+        if isinstance(item, Notification):
+            return item.as_json()
         return {"id": entry.id, "score": entry.score, "data": entry.data}
 
     def get_template_names(self) -> list[str]:
@@ -110,17 +116,24 @@ class TimelineView(TemplateResponseMixin, ContextMixin, View):
         as_json = answer_format == "json"
         try:
             page = self.get_page()
+            marks = read_marks(self.get_timeline_name(), self.get_timeline_key()) if self.track_unread else None
+            counts = unread_count(self.get_timeline_name(), self.get_timeline_key()) if self.track_unread else None
         except InvalidCursor:
             return self._vary(self.error(as_json, 400, "invalid cursor"))
         except InvalidKey:
             return self._vary(self.error(as_json, 404, "no such timeline"))
         except TimelineUnavailable:
             return self._vary(self.unavailable(as_json))
-        pairs = hydrate_pairs(page.entries)
+        pairs = hydrate_pairs(page.entries, marks)
         next_url = self.get_next_url(page.next_cursor)
+        if self.track_unread and self.get_cursor() is None and page.entries:
+            self.mark_seen(page.entries[0].score)
         if as_json:
             items = [self.serialize_item(item, entry) for entry, item in pairs]
-            return self._vary(JsonResponse({"items": items, "next_cursor": page.next_cursor, "next": next_url}))
+            answer = {"items": items, "next_cursor": page.next_cursor, "next": next_url}
+            if counts is not None:
+                answer.update(unread=counts.unread, unseen=counts.unseen)
+            return self._vary(JsonResponse(answer))
         context = self.get_context_data(
             object_list=[item for _, item in pairs],
             next_cursor=page.next_cursor,
@@ -128,8 +141,16 @@ class TimelineView(TemplateResponseMixin, ContextMixin, View):
             next_url=next_url,
             timeline_keys=page.keys,
             unavailable=False,
+            unread=counts,
         )
         return self._vary(self.render_to_response(context))
+
+    def mark_seen(self, score) -> None:
+        """Record that the reader saw the feed up to ``score``; a store that fails only delays it."""
+        try:
+            mark_seen(self.get_timeline_name(), self.get_timeline_key(), score)
+        except TimelineUnavailable:
+            pass
 
     def error(self, as_json: bool, status: int, message: str):
         """Return a 400 or 404 answer: a JSON error body, or the project's own error page.

@@ -6,13 +6,15 @@ from django import template
 from django.db.models import Model
 
 from ..exceptions import InvalidCursor, InvalidKey, TimelineUnavailable
-from ..hydrate import hydrate
+from ..hydrate import Notification, hydrate
+from ..notifications import read_marks, unread_count as count_unread
 from ..reading import read_page
 
 logger = logging.getLogger("django_timak")
 register = template.Library()
 
 DEFAULT_ITEM_TEMPLATE = "django_timak/items/item.html"
+NOTIFICATION_TEMPLATE = "django_timak/items/notification.html"
 #: The page size when the template gives none, or one that is not a number from 1 to MAX_LIMIT.
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 1000
@@ -54,7 +56,7 @@ def page_size(limit, default: int = DEFAULT_LIMIT) -> int:
 
 
 @register.simple_tag
-def timeline(key, limit=DEFAULT_LIMIT, timeline="default", cursor=None, sources=()):
+def timeline(key, limit=DEFAULT_LIMIT, timeline="default", cursor=None, sources=(), unread=False):
     """Return a page of a timeline: model instances for rows, values for other items.
 
     One read of the timeline and one query per model on the page::
@@ -67,6 +69,8 @@ def timeline(key, limit=DEFAULT_LIMIT, timeline="default", cursor=None, sources=
 
     ``limit`` may be a string (``request.GET.n``); one outside 1..MAX_LIMIT gives 20.
     ``sources`` are more keys merged into the page (pulled authors' timelines).
+    Groups come back as ``Notification``s (actors, ``actor_count``, target); with
+    ``unread=True`` they carry the reader's ``unread`` and ``unseen`` flags.
     """
     try:
         page = read_page(timeline, key, limit=page_size(limit), cursor=cursor or None, sources=sources or ())
@@ -78,7 +82,26 @@ def timeline(key, limit=DEFAULT_LIMIT, timeline="default", cursor=None, sources=
         return TimelineItems(invalid_key=True)
     except TimelineUnavailable:
         return TimelineItems(unavailable=True)
-    return TimelineItems(hydrate(page.entries), page.next_cursor)
+    try:
+        marks = read_marks(timeline, key) if unread else None
+    except TimelineUnavailable:
+        marks = None
+    return TimelineItems(hydrate(page.entries, marks), page.next_cursor)
+
+
+@register.simple_tag
+def unread_count(key, timeline="default"):
+    """Return the reader's ``Unread`` counts (``.unread``, ``.unseen``) of a feed; None if the store is down::
+
+        {% unread_count "user:42:notifications" as counts %}
+        {% if counts.unread %}<span class="badge">{{ counts.unread }}</span>{% endif %}
+
+    One read of the feed and its marks, decoding only the items above the marks.
+    """
+    try:
+        return count_unread(timeline, key)
+    except (InvalidKey, TimelineUnavailable):
+        return None
 
 
 def item_template_names(item) -> list[str]:
@@ -90,6 +113,8 @@ def item_template_names(item) -> list[str]:
     if isinstance(item, Model):
         meta = item._meta
         return [f"django_timak/items/{meta.app_label}/{meta.model_name}.html", DEFAULT_ITEM_TEMPLATE]
+    if isinstance(item, Notification):
+        return [NOTIFICATION_TEMPLATE, DEFAULT_ITEM_TEMPLATE]
     return [DEFAULT_ITEM_TEMPLATE]
 
 
