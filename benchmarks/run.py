@@ -39,8 +39,9 @@ QUICK = Config("quick", runs=5, batch=5, followers=200, followed_items=500, fano
 def cases():
     """Return the case modules in table order (imported once Django is set up)."""
     from .cases import append, core, deferred, fanout, reads, rebuild, size
+    from .cases import pull
 
-    return [core, size, fanout, reads, rebuild, append, deferred]
+    return [core, size, fanout, reads, rebuild, append, deferred, pull]
 
 
 def parse(argv):
