@@ -122,6 +122,21 @@ def test_a_database_batch_of_appends_is_one_insert_and_one_count(using):
 
 
 @DATABASE
+def test_a_key_compacted_between_the_insert_and_the_count_is_counted_as_its_value(using):
+    backend = DatabaseBackend(using=using)
+    backend.write("k", b"base", None)
+
+    def compact_before_counting(execute, sql, params, many, context):
+        if "COUNT(*)" in sql:
+            backend.write("k", b"merged", backend.read("k").token)
+        return execute(sql, params, many, context)
+
+    with connections[using].execute_wrapper(compact_before_counting):
+        assert backend.append_many({"k": b"one"}) == {"k": 1}
+    assert backend.read("k").values == [b"merged"]
+
+
+@DATABASE
 def test_a_batch_over_the_statement_limit_is_split_and_still_counted(using, monkeypatch):
     from django_timak.backends import db
 

@@ -130,7 +130,13 @@ class DatabaseBackend(BaseBackend):
         return self.append_many({key: value})[key]
 
     def append_many(self, values):
-        """Insert every value in one multi-row INSERT, then count each key's values in one query."""
+        """Insert every value in one multi-row INSERT, then count each key's values in one query.
+
+        The count follows the commit: a count inside the inserting transaction would
+        miss the rows of appends committing beside it (PostgreSQL's READ COMMITTED),
+        and appenders that all see a count under the threshold would all skip
+        compaction. Counted after, the last of them sees every row committed before.
+        """
         if not values:
             return {}
         connection = connections[self.using]
@@ -138,12 +144,14 @@ class DatabaseBackend(BaseBackend):
         limit = statement_params(connection)
         rows = [param for pair in values.items() for param in pair]
         keys = list(values)
-        counts = {}
+        # A compaction between the commit and the count may have merged a key's rows into its value.
+        counts = dict.fromkeys(keys, 1)
         try:
             with transaction.atomic(using=self.using), connection.cursor() as cursor:
                 for chunk in chunks(rows, limit - limit % 2):
                     places = ", ".join(["(%s, %s)"] * (len(chunk) // 2))
                     cursor.execute(f"INSERT INTO {delta} ({key_column}, value) VALUES {places}", chunk)
+            with connection.cursor() as cursor:
                 for chunk in chunks(keys, limit):
                     places = ", ".join(["%s"] * len(chunk))
                     written = f"(SELECT COUNT(*) FROM {timeline} t WHERE t.{key_column} = d.{key_column})"
