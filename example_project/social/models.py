@@ -21,6 +21,7 @@ from django_timak.pull import PullAbove
 
 PROFILE_KEY = "user:{}:posts"
 HOME_KEY = "user:{}:home"
+NOTIFICATIONS_KEY = "user:{}:notifications"
 #: How many of a followee's recent posts a new follower's home timeline receives.
 BACKFILL = 50
 
@@ -33,6 +34,9 @@ class User(AbstractUser):
 
     def home_key(self) -> str:
         return HOME_KEY.format(self.pk)
+
+    def notifications_key(self) -> str:
+        return NOTIFICATIONS_KEY.format(self.pk)
 
 
 def home_recipients(post) -> list[int]:
@@ -109,10 +113,17 @@ class Post(TimelineMixin, models.Model):
         return cls.objects.select_related("author")
 
 
-class Follow(models.Model):
+def followed_on(follow) -> str:
+    """Return the group of a follow's notification: the followee's new followers of one (UTC) day."""
+    return f"follow:{follow.created:%Y-%m-%d}"
+
+
+class Follow(TimelineMixin, models.Model):
     follower = models.ForeignKey(User, on_delete=models.CASCADE, related_name="following")
     followee = models.ForeignKey(User, on_delete=models.CASCADE, related_name="followers")
     created = models.DateTimeField(default=timezone.now)
+
+    notification = TimelineField(NOTIFICATIONS_KEY.format("{followee_id}"), score="created", group=followed_on, actor="follower")
 
     class Meta:
         constraints = [
@@ -154,3 +165,33 @@ def unfollow(sender, instance, **kwargs):
     if len(followers) == pull_threshold():
         homes = [HOME_KEY.format(pk) for pk in (instance.followee_id, *followers)]
         transaction.on_commit(partial(timelines["default"].catch_up, source, homes, limit=BACKFILL), robust=True)
+
+
+def liked_post_authors(likes) -> dict[int, list[int]]:
+    """Return whom each like notifies: its post's author (one query for many likes), unless they liked their own post."""
+    authors = dict(Post.objects.filter(pk__in={like.post_id for like in likes}).values_list("pk", "author_id"))
+    return {like.pk: [authors[like.post_id]] for like in likes if authors.get(like.post_id, like.user_id) != like.user_id}
+
+
+def liked_post(like) -> str:
+    """Return the group of a like's notification: every like of one post is one item."""
+    return f"like:{like.post_id}"
+
+
+class Like(TimelineMixin, models.Model):
+    """A user likes a post; its author's notifications show the likes of one post as one item."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="likes")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="likes")
+    created = models.DateTimeField(default=timezone.now)
+
+    notification = TimelineField(
+        NOTIFICATIONS_KEY.format("{recipient}"), score="created", recipients_many=liked_post_authors,
+        group=liked_post, actor="user", target="post",
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "post"], name="like_once")]
+
+    def __str__(self):
+        return f"{self.user} likes {self.post}"

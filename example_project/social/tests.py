@@ -243,6 +243,65 @@ class PullTests(DemoTestCase):
             self.assertEqual(self.home_page(user).context["timeline_keys"], (user.home_key(),))
 
 
+class NotificationTests(DemoTestCase):
+    def like(self, user, post):
+        self.sign_in(user)
+        with self.fanned_out():
+            self.client.post(reverse("like", args=[post.pk]))
+
+    def notifications(self, user):
+        self.sign_in(user)
+        return self.client.get(reverse("notifications"), {"format": "json"}).json()
+
+    def test_likes_of_one_post_are_one_item_naming_two_actors_and_the_others(self):
+        post = self.post(self.alice, "likeable")
+        fans = [User.objects.create(username=f"fan{i}") for i in range(3)]
+        for user in [self.bob, self.carol, *fans]:
+            self.like(user, post)
+        [item] = self.notifications(self.alice)["items"]
+        self.assertEqual(item["actor_count"], 5)
+        self.assertEqual(item["text"], "fan2, fan1, fan0 and 2 others liked your post")
+        self.assertEqual(item["target"], f"social.post:{post.pk}")
+
+    def test_liking_twice_unlikes_and_the_actor_leaves_the_item(self):
+        post = self.post(self.alice, "likeable")
+        self.like(self.bob, post)
+        self.like(self.carol, post)
+        self.like(self.bob, post)
+        [item] = self.notifications(self.alice)["items"]
+        self.assertEqual((item["actor_count"], item["text"]), (1, "carol liked your post"))
+
+    def test_new_followers_of_one_day_are_one_item(self):
+        self.follow(self.bob, self.alice)
+        self.follow(self.carol, self.alice)
+        [item] = self.notifications(self.alice)["items"]
+        self.assertEqual(item["id"], f"follow:{timezone.now():%Y-%m-%d}")
+        self.assertEqual(item["text"], "carol and bob followed you")
+
+    def test_the_top_bar_counts_unread_opening_the_page_marks_seen_and_opening_an_item_marks_it_read(self):
+        post = self.post(self.alice, "likeable")
+        self.like(self.bob, post)
+        self.follow(self.carol, self.alice)
+        self.sign_in(self.alice)
+        self.assertContains(self.client.get(reverse("home")), '<span class="badge" data-unread>2</span>', html=True)
+        page = self.client.get(reverse("notifications"))
+        self.assertContains(page, "bob liked your post")
+        answer = self.notifications(self.alice)
+        self.assertEqual((answer["unread"], answer["unseen"]), (2, 0))
+        like_item = next(i for i in answer["items"] if i["id"].startswith("like:"))
+        opened = self.client.post(reverse("read_notifications"), {"id": like_item["id"], "score": like_item["score"]})
+        self.assertEqual(opened.status_code, 302)
+        self.assertContains(self.client.get(reverse("home")), '<span class="badge" data-unread>1</span>', html=True)
+        self.client.post(reverse("read_notifications"), {"all": "1", "score": answer["items"][0]["score"]})
+        self.assertNotContains(self.client.get(reverse("home")), "data-unread")
+
+    def test_the_item_links_to_the_liked_post(self):
+        post = self.post(self.alice, "likeable")
+        self.like(self.bob, post)
+        self.sign_in(self.alice)
+        self.assertContains(self.client.get(reverse("notifications")), f"/@alice/#post-{post.pk}")
+
+
 class SeedDemoTests(TestCase):
     def seed(self):
         with self.captureOnCommitCallbacks(execute=True):

@@ -11,11 +11,13 @@ from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from django_timak.notifications import mark_read
 from django_timak.views import TimelineView
 
 from .demodata import DEMO_ACCOUNTS, PASSWORD
 from .forms import PostForm
-from .models import Follow, Post, User, home_recipients, is_pulled, pulled_sources
+from .models import Follow, Like, Post, User, home_recipients, is_pulled, pulled_sources
+from .notices import describe
 from .stored import backend_name, stored_keys
 
 
@@ -156,3 +158,50 @@ def unfollow(request, username):
     Follow.objects.filter(follower=request.user, followee=followee).delete()
     messages.success(request, f"You unfollowed {followee.username}: their posts left your home timeline.")
     return back(request)
+
+
+@login_required
+@require_POST
+def like(request, pk):
+    """Like a post, or unlike it if the user already does: its author's notifications follow."""
+    post = get_object_or_404(Post, pk=pk)
+    deleted, _ = Like.objects.filter(user=request.user, post=post).delete()
+    if deleted:
+        messages.success(request, "You no longer like that post.")
+    else:
+        Like.objects.create(user=request.user, post=post)
+        messages.success(request, "You like that post: its author is notified.")
+    return back(request)
+
+
+class NotificationsView(LoginRequiredMixin, TimelineView):
+    """What happened to the signed-in user: likes of one post as one item, new followers by day.
+
+    Opening the page marks what it shows as seen; as JSON each item carries its sentence.
+    """
+
+    template_name = "social/notifications.html"
+    track_unread = True
+
+    def get_timeline_key(self):
+        return self.request.user.notifications_key()
+
+    def serialize_item(self, item, entry):
+        return {**super().serialize_item(item, entry), "text": describe(item)}
+
+
+@login_required
+@require_POST
+def read_notifications(request):
+    """Mark one item read (``id`` and the ``score`` it had when opened) or all up to ``score``, then go on."""
+    try:
+        score = int(request.POST.get("score", ""))
+    except ValueError:
+        messages.error(request, "That notification cannot be marked read.")
+        return redirect("notifications")
+    key = request.user.notifications_key()
+    if request.POST.get("all"):
+        mark_read("default", key, up_to=score)
+    else:
+        mark_read("default", key, {request.POST.get("id", ""): score})
+    return back(request, default="notifications")

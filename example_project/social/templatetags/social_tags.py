@@ -6,6 +6,8 @@ from django import template
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
+from ..notices import describe
+
 register = template.Library()
 
 
@@ -29,3 +31,9 @@ def ago(moment):
 def hue(user):
     """Return a stable hue (0-359) for ``user``'s avatar, spread around the colour wheel."""
     return user.pk * 137 % 360
+
+
+@register.filter
+def notice(item):
+    """Return the sentence of a notification: "Ann, Bob and 3 others liked your post"."""
+    return describe(item)
