@@ -17,6 +17,9 @@ CASES = {"1 add": 3, "2 page(20)": 3, "3 merge": 4, "4 bytes/item": 3, "4 MAX_IT
          "5 fan-out": 5, "6 home page": 3, "7 rebuild": 2, "7 rebuild peak": 2}
 #: Case 8 on SQLite (the append, its compaction, amortised), on Riak, and its two page reads.
 CASES["8 append"] = 6
+#: Case 12: a pulled author's post; pages merging 10 sources of 100 and 1,000 items, hot and cold.
+CASES["12 pulled post"] = 1
+CASES["12 merged page"] = 4
 
 
 @pytest.fixture(scope="module")
