@@ -66,11 +66,13 @@ def publish_save(model, row, previous, using: str | None = None) -> None:
     deferred = deferred_aliases(model, config)
     inline = [field for field in model._timak_fields if field.timeline not in deferred]
     own, audience = _by_audience(inline)
+    down = {}
     if own:
-        publish(model, computed(model, row, save_operations, previous, clock, own), using, config)
+        publish(model, computed(model, row, save_operations, previous, clock, own), using, config, down)
     if audience:
         snapshot = copy.copy(row)
-        publish_resolved(model, lambda: computed(model, snapshot, save_operations, previous, clock, audience), using, config)
+        resolve = lambda: computed(model, snapshot, save_operations, previous, clock, audience)  # noqa: E731
+        publish_resolved(model, resolve, using, config, down)
     changes = [row_changes.saved(row, previous, alias, clock) for alias in sorted(deferred)]
     defer(model, changes, using, config)
 
@@ -87,7 +89,8 @@ def publish_delete(model, row, keys, using: str | None = None) -> None:
     inline = [(a, k) for a, k in keys if a not in deferred]
     own, audience = _by_audience([field for field in model._timak_fields if field.timeline not in deferred])
     own_keys = set(computed(model, row, lambda r: r.timeline_keys(own))) if own else set()
-    publish(model, delete_operations(row, [pair for pair in inline if pair in own_keys], clock), using, config)
+    down = {}
+    publish(model, delete_operations(row, [pair for pair in inline if pair in own_keys], clock), using, config, down)
     if audience:
         snapshot = copy.copy(row)  # the pk is gone from ``row`` once delete() returns
 
@@ -96,7 +99,7 @@ def publish_delete(model, row, keys, using: str | None = None) -> None:
             current = _quietly(lambda: snapshot.timeline_keys(audience))
             return delete_operations(snapshot, sorted(set(recorded) | current), clock)
 
-        publish_resolved(model, audience_operations, using, config)
+        publish_resolved(model, audience_operations, using, config, down)
     defer(model, [row_changes.deleted(row, keys, alias, clock) for alias in sorted(deferred)], using, config)
 
 
@@ -113,7 +116,7 @@ def _quietly(compute) -> set:
         return set()
 
 
-def publish_resolved(model, operations, using: str | None, config: dict) -> None:
+def publish_resolved(model, operations, using: str | None, config: dict, down: dict) -> None:
     """Apply what ``operations()`` returns after commit, once the operations published before it are applied.
 
     Recipients are resolved only then, after the row's own keys (the sources that
@@ -126,14 +129,14 @@ def publish_resolved(model, operations, using: str | None, config: dict) -> None
     if collected is not None:  # a bulk load: resolved now, as one batch with the rest
         publish(model, operations(), using, config)
     else:
-        transaction.on_commit(partial(_run_resolved, model, operations, config), using=using, robust=True)
+        transaction.on_commit(partial(_run_resolved, model, operations, config, down), using=using, robust=True)
 
 
-def _run_resolved(model, operations, config):
-    run(model, operations(), config)
+def _run_resolved(model, operations, config, down):
+    run(model, operations(), config, down)
 
 
-def publish(model, operations: list[Operation], using: str | None, config: dict) -> None:
+def publish(model, operations: list[Operation], using: str | None, config: dict, down: dict | None = None) -> None:
     """Apply ``operations`` once the current transaction on ``using`` commits; a rollback drops them."""
     if not operations:
         return
@@ -141,7 +144,7 @@ def publish(model, operations: list[Operation], using: str | None, config: dict)
     if collected is not None:
         transaction.on_commit(partial(collected.direct.setdefault(model, []).extend, operations), using=using)
     else:
-        transaction.on_commit(partial(run, model, operations, config), using=using, robust=True)
+        transaction.on_commit(partial(run, model, operations, config, down), using=using, robust=True)
 
 
 def defer(model, changes: list[row_changes.RowChange], using: str | None, config: dict) -> None:
@@ -218,10 +221,14 @@ def run_recorded(ids: list[int], using: str | None, config: dict) -> None:
         logger.warning("timak: could not enqueue an outbox drain (%s); timak_drain will apply it", e)
 
 
-def run(model, operations: list[Operation], config: dict) -> None:
-    """Apply ``operations`` in batches of ``BATCH_SIZE`` keys, in this process."""
+def run(model, operations: list[Operation], config: dict, down: dict | None = None) -> None:
+    """Apply ``operations`` in batches of ``BATCH_SIZE`` keys, in this process.
+
+    ``down`` carries the stores that already failed for this change (see ``apply_operations``).
+    """
+    down = {} if down is None else down
     for batch in batches(operations, config["BATCH_SIZE"]):
-        apply_batch(model, batch, config["WORKERS"])
+        apply_batch(model, batch, config["WORKERS"], down)
 
 
 def enqueue_changes(model, changes: list[row_changes.RowChange], config: dict) -> None:
@@ -239,7 +246,7 @@ def enqueue_changes(model, changes: list[row_changes.RowChange], config: dict) -
             task = apply_row_changes.using(backend=config["TASK_BACKEND"], queue_name=config["TASK_QUEUE"])
             task.enqueue([change.to_dict() for change in chunk])
         except Exception as e:  # any task backend's error: the save must still succeed
-            failed = [op for ops in row_changes.expand(chunk) for op in ops]
+            failed = [op for part in row_changes.PARTS for ops in row_changes.expand(chunk, part) for op in ops]
             if failed:
                 report_failures(model, [(failed, e)])
             else:

@@ -141,25 +141,33 @@ def _apply_alias(alias, groups, workers):
     return failures
 
 
-def apply_operations(operations, workers: int) -> list[tuple[list[Operation], Exception]]:
+def apply_operations(operations, workers: int, down: dict | None = None) -> list[tuple[list[Operation], Exception]]:
     """Append ``operations``, grouped per alias and key; return the failed groups with their errors.
 
     Nothing is read: each key receives its changes as one small appended value, which
     the next read merges. Keys of a networked store are appended ``workers`` calls at
     a time; once a store fails in a call, its other keys in that call fail with it.
+    ``down`` (``{alias: error}``), shared by the calls of one change, records the
+    stores that failed, and their keys fail at once in the calls that follow.
     """
+    down = {} if down is None else down
     by_alias = {}
     for (alias, _), ops in group(operations).items():
         by_alias.setdefault(alias, []).append(ops)
     failures = []
     for alias, groups in by_alias.items():
-        failures.extend(_apply_alias(alias, groups, workers))
+        if alias in down:
+            failures.extend((ops, down[alias]) for ops in groups)
+            continue
+        failed = _apply_alias(alias, groups, workers)
+        failures.extend(failed)
+        down.update((alias, error) for _, error in failed if _store_failed(error))
     return failures
 
 
-def apply_batch(model, batch: list[Operation], workers: int) -> int:
+def apply_batch(model, batch: list[Operation], workers: int, down: dict | None = None) -> int:
     """Apply one fan-out batch of ``model``'s rows; report failures; return how many keys failed."""
-    failures = apply_operations(batch, workers)
+    failures = apply_operations(batch, workers, down)
     if failures:
         report_failures(model, failures)
     return len(failures)

@@ -34,7 +34,7 @@ from .exceptions import TimelineConfigError
 from .handler import timelines
 from .models import PendingOperation
 from .operations import apply_operations
-from .row_changes import RowChange, expand
+from .row_changes import PARTS, RowChange, expand
 
 logger = logging.getLogger("django_timak")
 
@@ -106,11 +106,18 @@ def drain(*, ids=None, limit: int | None = None, using: str | None = None, worke
     rows = _claim(ids, limit or config["BATCH_SIZE"], config["LEASE"], using)
     if not rows:
         return DrainResult()
-    operations = {row.pk: ops for row, ops in zip(rows, expand([_change(row) for row in rows]))}
     if workers is None:
         workers = fanout_settings()["WORKERS"]
-    failed = apply_operations([op for ops in operations.values() for op in ops], workers)
-    failures = {(ops[0].timeline, ops[0].key): error for ops, error in failed}
+    changes = [_change(row) for row in rows]
+    operations = {row.pk: [] for row in rows}
+    failures = {}
+    down = {}  # a store that fails on the rows' own keys is not waited for again
+    for part in PARTS:  # the rows' own keys first, then their recipients', resolved after
+        expanded = expand(changes, part)
+        for row, ops in zip(rows, expanded):
+            operations[row.pk].extend(ops)
+        failed = apply_operations([op for ops in expanded for op in ops], workers, down)
+        failures.update({(ops[0].timeline, ops[0].key): error for ops, error in failed})
     errors = {}
     for row in rows:
         for op in operations[row.pk]:

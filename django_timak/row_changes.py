@@ -34,7 +34,8 @@ class RowChange:
     pk: str
     action: str
     clock: int
-    #: ``{attname: value as a string, or None}``: the row before a save that changed it.
+    #: ``{attname: value as a string, or None}``: the row before a save that changed it,
+    #: or the row a delete removed.
     previous: dict | None = None
     #: The keys of a deleted row, computed before it went.
     keys: list | None = None
@@ -49,28 +50,39 @@ class RowChange:
 
 def saved(row, previous, alias: str, clock: int) -> RowChange:
     """Return the change a save of ``row`` records (``previous``: the row before it, if it changed)."""
-    snapshot = None
-    if previous is not None:
-        loaded = previous.__dict__
-        snapshot = {
-            f.attname: None if loaded[f.attname] is None else f.value_to_string(previous)
-            for f in previous._meta.concrete_fields
-            if f.attname in loaded
-        }
+    snapshot = None if previous is None else _values(previous)
     return RowChange(alias, model_label(type(row)), _pk_string(row), SAVE, clock, previous=snapshot)
 
 
 def deleted(row, keys, alias: str, clock: int) -> RowChange:
-    """Return the change a delete of ``row`` records: the ``(alias, key)`` pairs it belonged to."""
-    return RowChange(alias, model_label(type(row)), _pk_string(row), DELETE, clock, keys=[k for a, k in keys if a == alias])
+    """Return the change a delete of ``row`` records: the ``(alias, key)`` pairs it belonged to, and the row."""
+    keys = [k for a, k in keys if a == alias]
+    return RowChange(alias, model_label(type(row)), _pk_string(row), DELETE, clock, previous=_values(row), keys=keys)
+
+
+def _values(row) -> dict:
+    loaded = row.__dict__
+    return {
+        f.attname: None if loaded[f.attname] is None else f.value_to_string(row)
+        for f in row._meta.concrete_fields
+        if f.attname in loaded
+    }
 
 
 def _pk_string(row) -> str:
     return row._meta.pk.value_to_string(row)
 
 
-def expand(changes: list[RowChange]) -> list[list[Operation]]:
-    """Return the operations of each change, in order, computed from the rows as they are now.
+#: The two parts of a change, expanded and applied in this order: the keys the row makes
+#: alone (its author's own timeline), then the keys of its recipients. Recipients are
+#: resolved only once the row's own keys are written, so a follow that commits in
+#: between either is among them or finds the change in the keys its backfill copies.
+OWN, AUDIENCE = "own", "audience"
+PARTS = (OWN, AUDIENCE)
+
+
+def expand(changes: list[RowChange], part: str) -> list[list[Operation]]:
+    """Return the operations of one part of each change, in order, computed from the rows as they are now.
 
     Rows are loaded with one query per model; a key or recipients callable that
     raises is reported, and its change expands to what could be computed.
@@ -80,35 +92,41 @@ def expand(changes: list[RowChange]) -> list[list[Operation]]:
         by_model.setdefault(change.model, []).append(change)
     expanded = {}
     for label, model_changes in by_model.items():
-        expanded.update(_expand_model(apps.get_model(label), model_changes))
+        expanded.update(_expand_model(apps.get_model(label), model_changes, part))
     return [expanded[id(change)] for change in changes]
 
 
 def apply(changes: list[RowChange], batch_size: int, workers: int) -> int:
     """Expand ``changes`` and append their operations, ``batch_size`` keys a batch; return the keys that failed."""
-    by_model = {}
-    for change, ops in zip(changes, expand(changes)):
-        by_model.setdefault(change.model, []).extend(ops)
-    return sum(
-        apply_batch(apps.get_model(label), batch, workers)
-        for label, operations in by_model.items()
-        for batch in batches(operations, batch_size)
-    )
+    failed = 0
+    down = {}  # a store that fails on the rows' own keys is not waited for again
+    for part in PARTS:
+        by_model = {}
+        for change, ops in zip(changes, expand(changes, part)):
+            by_model.setdefault(change.model, []).extend(ops)
+        failed += sum(
+            apply_batch(apps.get_model(label), batch, workers, down)
+            for label, operations in by_model.items()
+            for batch in batches(operations, batch_size)
+        )
+    return failed
 
 
-def _expand_model(model, changes):
+def _expand_model(model, changes, part):
     pk_field = model._meta.pk
     saves = [c for c in changes if c.action == SAVE]
     rows = model._base_manager.in_bulk([pk_field.to_python(c.pk) for c in saves]) if saves else {}
     found = {}
     for alias in {c.timeline for c in changes}:
-        fields = [f for f in model._timak_fields if f.timeline == alias]
+        aliased = [f for f in model._timak_fields if f.timeline == alias]
+        own = [f for f in aliased if f.recipients is None]
+        fields = own if part == OWN else [f for f in aliased if f.recipients is not None]
         current_keys = {field: _keys_many(model, field, list(rows.values())) for field in fields}
         for change in changes:
             if change.timeline != alias:
                 continue
             if change.action == DELETE:
-                found[id(change)] = storable(_ref(change), _deletes(change, change.keys))
+                found[id(change)] = storable(_ref(change), _deletes(change, _deleted_keys(model, change, own, fields, part)))
                 continue
             pk = pk_field.to_python(change.pk)
             row = rows.get(pk)
@@ -125,6 +143,31 @@ def _expand_model(model, changes):
                 ops.extend(_deletes(change, sorted(left)))
             found[id(change)] = storable(_ref(change), ops)
     return found
+
+
+def _deleted_keys(model, change, own, fields, part) -> list[str]:
+    """Return the keys a delete removes the row from, in one part of the change.
+
+    Its own keys come from the recorded row alone. Its recipients are looked up again
+    now, after its own keys were written (the row is gone, but the relations its
+    recipients come from mostly are not), and joined with those recorded before it went.
+    """
+    if change.previous is None:  # recorded before deletes kept the row: every key in one part
+        return change.keys if part == OWN else []
+    row = _previous_row(model, change, None)
+    own_keys = {key for field in own for key in _quietly(lambda f=field: f.keys(row))}
+    if part == OWN:
+        return [key for key in change.keys if key in own_keys]
+    again = {key for field in fields for key in _quietly(lambda f=field: f.keys(row))}
+    return sorted({key for key in change.keys if key not in own_keys} | again)
+
+
+def _quietly(compute) -> list:
+    """Return ``compute()``, or nothing if it raises: a second look at keys recorded once already."""
+    try:
+        return compute()
+    except Exception:  # user code on a deleted row, whose own relations may be gone
+        return []
 
 
 def _ref(change) -> str:

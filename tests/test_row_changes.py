@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from django_timak import fanout, outbox, timelines
 from django_timak.models import PendingOperation
-from django_timak.row_changes import RowChange, expand, saved
+from django_timak.row_changes import PARTS, RowChange, expand, saved
 from tests.models import Note, Post
 from tests.social import follow, ids, make_users, ref
 
@@ -110,4 +110,5 @@ def test_a_deleted_rows_key_that_cannot_be_stored_is_skipped_by_the_drain(record
 
 
 def test_a_change_of_a_row_that_never_committed_expands_to_nothing():
-    assert expand([RowChange("default", "tests.post", "999999", "save", 10)]) == [[]]
+    change = RowChange("default", "tests.post", "999999", "save", 10)
+    assert [expand([change], part) for part in PARTS] == [[[]], [[]]]
