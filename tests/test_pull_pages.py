@@ -149,3 +149,17 @@ def test_a_source_that_changed_since_the_last_page_is_read_afresh(backend):
     assert ids(timeline.page(HOME, sources=[ALICE])) == ["post:2", "post:1"]
     timeline.delete(ALICE, "post:1")
     assert ids(timeline.page(HOME, sources=[ALICE])) == ["post:2"]
+
+
+def test_an_author_crossing_the_threshold_both_ways_shows_every_post_once_newest_first(backend):
+    """Pushed (home and source), then pulled (source only), then pushed again after catch_up."""
+    timeline = Timeline(backend)
+    pushed = [post(1, 10, clock=1), post(2, 20, clock=2)]
+    timeline.append_changes({HOME: pushed, ALICE: pushed})
+    timeline.append_changes({ALICE: [post(3, 30, clock=3)]})  # pulled: the home key is not written
+    timeline.append_changes({ALICE: [tombstone("post:1", 4)]})  # a delete while pulled
+    assert ids(timeline.page(HOME, sources=[ALICE])) == ["post:3", "post:2"]
+    timeline.catch_up(ALICE, [HOME])  # back under the threshold: the home key stops pulling
+    timeline.append_changes({HOME: [post(4, 40, clock=5)], ALICE: [post(4, 40, clock=5)]})
+    assert ids(timeline.page(HOME)) == ["post:4", "post:3", "post:2"]
+    assert walk(timeline, HOME, [], 1) == [["post:4"], ["post:3"], ["post:2"]]
