@@ -161,10 +161,7 @@ class RiakBackend(BaseBackend):
         costs about one round trip, not one per key. The first failure is raised.
         """
         keys = list(dict.fromkeys(keys))
-        if len(keys) <= 1:
-            return {key: self.read(key) for key in keys}
-        with ThreadPoolExecutor(max_workers=min(self.pool_size, len(keys)), thread_name_prefix="timak-read") as pool:
-            return dict(zip(keys, pool.map(self.read, keys)))
+        return dict(zip(keys, self._over_pool(self.read, keys)))
 
     def write(self, key, value, token):
         """Store ``value``; a concurrent write becomes a sibling, so never a plain WriteConflict.
@@ -198,6 +195,21 @@ class RiakBackend(BaseBackend):
         if response.status == 300:
             return max(1, response.data.count(b"\n") - 1)  # "Siblings:\n", then one vtag a line
         return 1
+
+    def append_many(self, values):
+        """Append every value, concurrently over the pool (``pool_size`` at a time): one PUT a key.
+
+        The first failure is raised; the others may have landed, and since each is a
+        blind append, sending the whole batch again only adds identical siblings.
+        """
+        return dict(zip(values, self._over_pool(self.append, list(values), list(values.values()))))
+
+    def _over_pool(self, function, *arguments) -> list:
+        """Return ``function`` of each tuple of ``arguments``, called ``pool_size`` at a time."""
+        if len(arguments[0]) <= 1:
+            return list(map(function, *arguments))
+        with ThreadPoolExecutor(max_workers=min(self.pool_size, len(arguments[0])), thread_name_prefix="timak-riak") as pool:
+            return list(pool.map(function, *arguments))
 
     def delete(self, key, token):
         headers = {"X-Riak-Vclock": token} if token is not None else {}
