@@ -174,3 +174,41 @@ def test_older_posts_is_a_link_without_javascript(browser, site):
     assert "cursor=" in page.url
     expect(page.locator(".timeline > .post")).to_have_count(20)
     expect(page.locator(f"#{newest}")).to_have_count(0)
+
+
+def test_likes_of_a_post_are_one_notification_with_an_unread_badge_seen_and_read(browser, site):
+    token = uuid.uuid4().hex[:8]
+    body = f"Likeable post {token}"
+    alice = sign_in(browser, site, "alice")
+    alice.goto(f"{site}/notifications/")
+    if alice.get_by_role("button", name="Mark all read").is_visible():
+        alice.get_by_role("button", name="Mark all read").click()
+    post(alice, site, body)
+    expect(alice.locator("[data-unread]")).to_have_count(0)
+
+    for name in ("bob", "carol"):
+        fan = sign_in(browser, site, name)
+        fan.goto(f"{site}/@alice/")
+        fan.locator(".post", has_text=body).get_by_role("button", name="Like").click()
+        expect(fan.locator(".messages")).to_contain_text("You like that post")
+
+    # Two likes of one post: one unread item in the top bar, one item naming both.
+    alice.goto(f"{site}/")
+    expect(alice.locator("[data-unread]")).to_have_text("1")
+    alice.get_by_role("link", name="Notifications").click()
+    item = alice.locator(".notification", has_text=body)
+    expect(item).to_have_count(1)
+    expect(item).to_contain_text("Carol and Bob liked your post")
+    expect(item).to_have_class("notification unread unseen")
+    ARTIFACTS.mkdir(exist_ok=True)
+    alice.screenshot(path=str(ARTIFACTS / "notifications.png"))
+
+    # Opening the page marked it seen; opening the item marks it read and shows the post.
+    alice.reload()
+    expect(item).to_have_class("notification unread")
+    item.get_by_role("button", name="Carol and Bob liked your post").click()
+    expect(alice).to_have_url(f"{site}/@alice/#" + alice.url.partition("#")[2])
+    expect(alice.locator(".post", has_text=body)).to_be_visible()
+    expect(alice.locator("[data-unread]")).to_have_count(0)
+    alice.goto(f"{site}/notifications/")
+    expect(alice.locator(".notification", has_text=body)).to_have_class("notification")
