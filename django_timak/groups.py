@@ -24,6 +24,7 @@ by the reader. This module imports nothing of the package: ``entries`` calls it.
 """
 
 import json
+from itertools import chain
 from typing import Any, NamedTuple
 
 #: The data key that marks an entry as a group.
@@ -44,6 +45,11 @@ class Member(NamedTuple):
     score: int | float
     clock: int
     removed: bool = False
+
+
+def _order(key):
+    """Return a sort key for an id that orders ints before strings, without encoding anything."""
+    return (isinstance(key, str), key)
 
 
 def change(member_id, actor, info=None) -> dict:
@@ -93,8 +99,8 @@ def build(group_id, members, info_clock: int, info, cleared: int = 0) -> tuple:
         if member.clock <= cleared:
             continue
         (removed if member.removed else live).append(member)
-    live.sort(key=lambda m: (m.score, m.clock, _canonical(m.id)), reverse=True)
-    removed.sort(key=lambda m: (m.clock, _canonical(m.id)), reverse=True)
+    live.sort(key=lambda m: (m.score, m.clock, _order(m.id)), reverse=True)
+    removed.sort(key=lambda m: (m.clock, _order(m.id)), reverse=True)
     live, removed = live[:MAX_MEMBERS], removed[:MAX_REMOVED]
     body = {"m": [list(m[:4]) for m in live], "ic": info_clock, "i": info}
     if removed:
@@ -136,36 +142,55 @@ def settle(by_id: dict, make) -> dict:
 
     A member also in another group with a greater clock (the row moved), or whose id
     holds a tombstone at least as new, becomes removed. Groups still in a change's
-    form are rewritten in full. ``make`` builds an entry from its fields.
+    form are rewritten in full. Only the groups that change are decoded into members,
+    so merging a delta into a feed of many groups rebuilds only the groups it touches.
+    ``make`` builds an entry from its fields.
     """
-    groups = {gid: entry for gid, entry in by_id.items() if is_group(entry)}
-    if not groups:
+    grouped = [(gid, entry) for gid, entry in by_id.items() if is_group(entry)]
+    if not grouped:
         return by_id
-    states = {gid: _state(entry) for gid, entry in groups.items()}
+    ranks = {gid: _order(gid) for gid, _ in grouped}
     owner = {}
-    for gid, (members, _, _) in states.items():
-        for member in members.values():
-            if not member.removed:
-                rank = (member.clock, _canonical(gid))
-                if member.id not in owner or rank > owner[member.id]:
-                    owner[member.id] = rank
+    suspects = {key for key, entry in by_id.items() if entry.deleted and not is_group(entry)}
+    seen = set()
+    for gid, entry in grouped:
+        body = entry.data[GROUP]
+        for raw in body.get("r", ()):
+            if raw[0] in seen:
+                suspects.add(raw[0])
+            seen.add(raw[0])
+        for raw in body.get("m", ()):
+            if raw[0] in seen:
+                suspects.add(raw[0])  # in two groups: the older home loses it
+            seen.add(raw[0])
+            rank = (raw[3] if len(raw) > 2 else entry.clock, ranks[gid])
+            best = owner.get(raw[0])
+            if best is None or rank > best:
+                owner[raw[0]] = rank
+
+    def removed_at(member_id, clock, rank) -> int:
+        """Return the newest clock that removes a member here: a tombstone of its id, or its newer home."""
+        found = 0
+        other = by_id.get(member_id)
+        if other is not None and other.deleted and other.clock >= clock and not is_group(other):
+            found = other.clock
+        best = owner.get(member_id)
+        if best is not None and best > (clock, rank):
+            found = max(found, best[0])
+        return found
+
     settled = dict(by_id)
-    for gid, (members, info_clock, info) in states.items():
-        entry = groups[gid]
-        changed = "ic" not in entry.data[GROUP]
+    for gid, entry in grouped:
+        body = entry.data[GROUP]
+        rank = ranks[gid]
+        if "ic" in body and not any(raw[0] in suspects for raw in chain(body["m"], body.get("r", ()))):
+            continue
+        members, info_clock, info = _state(entry)
         for member in list(members.values()):
-            # The newest clock that removes this member here: a tombstone of its id, or its newer home.
-            removed_at = 0
-            other = by_id.get(member.id)
-            if other is not None and other.deleted and not is_group(other) and other.clock >= member.clock:
-                removed_at = other.clock
-            if member.id in owner and owner[member.id] > (member.clock, _canonical(gid)):
-                removed_at = max(removed_at, owner[member.id][0])
-            if removed_at and (not member.removed or removed_at > member.clock):
-                members[member.id] = removal(member.id, removed_at)
-                changed = True
-        if changed:
-            settled[gid] = make(*build(gid, members.values(), info_clock, info, entry.data[GROUP].get("x", 0)))
+            clock = removed_at(member.id, member.clock, rank)
+            if clock and (not member.removed or clock > member.clock):
+                members[member.id] = removal(member.id, clock)
+        settled[gid] = make(*build(gid, members.values(), info_clock, info, body.get("x", 0)))
     return settled
 
 
@@ -173,7 +198,7 @@ def live_members(entry) -> list[Member]:
     """Return the live members of a group entry, newest first."""
     members, _, _ = _state(entry)
     found = [m for m in members.values() if not m.removed]
-    found.sort(key=lambda m: (m.score, m.clock, _canonical(m.id)), reverse=True)
+    found.sort(key=lambda m: (m.score, m.clock, _order(m.id)), reverse=True)
     return found
 
 

@@ -140,10 +140,11 @@ def unread_count(alias: str, key: str) -> Unread:
         floor = None if None in floors or timeline.order != "desc" else min(floors)
         # Appended values are small and may remove what the largest value holds: decode them whole.
         newer = [codecs.decode_newer(values[-1], floor)] + [codecs.decode(v) for v in values[:-1]]
-    shown = core.visible(
-        core.merge(*newer, capacity=timeline.capacity, tombstones=timeline.max_tombstones, order=timeline.order),
-        timeline.max_items,
-    )
+    if len(newer) > 1:
+        merged = core.merge(*newer, capacity=timeline.capacity, tombstones=timeline.max_tombstones, order=timeline.order)
+    else:
+        merged = newer[0]  # one stored value is merged already
+    shown = core.visible(merged, timeline.max_items)
     return Unread(
         sum(marks.is_unread(e.id, e.score) for e in shown),
         sum(marks.is_unseen(e.score) for e in shown),
