@@ -84,8 +84,23 @@ def batches(operations, size: int) -> list[list[Operation]]:
 
 
 def write(alias: str, groups: list[list[Operation]]) -> None:
-    """Append a chunk of groups (each one key's operations) to ``alias``'s store, reading nothing."""
-    timelines[alias].append_changes({ops[0].key: [op.entry() for op in ops] for ops in groups})
+    """Append a chunk of groups (each one key's operations) to ``alias``'s store, reading nothing.
+
+    One row's change fanned out to many keys becomes one ``Entry``, shared, so the
+    timeline validates it once.
+    """
+    entries = {}
+    changes = {}
+    for ops in groups:
+        shared = []
+        for op in ops:
+            same = (op.id, op.action, op.score, op.modified, id(op.data))
+            entry = entries.get(same)
+            if entry is None:
+                entry = entries[same] = op.entry()
+            shared.append(entry)
+        changes[ops[0].key] = shared
+    timelines[alias].append_changes(changes)
 
 
 def _attempt(alias, groups):

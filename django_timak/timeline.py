@@ -366,13 +366,14 @@ class Timeline:
         give one more value (``TooManySiblings``) is compacted and the batch appended again.
         """
         encoded = {}
+        checked = {}  # id(change) -> its validated entry: a change shared by many keys is checked once
         values = {}
         for key, changes in changes_by_key.items():
             check_key(key)
             fingerprint = tuple((c.id, c.score.__class__, c.score, c.clock, c.deleted, id(c.data)) for c in changes)
             value = encoded.get(fingerprint)
             if value is None:
-                value = encoded[fingerprint] = self._encode_changes(changes)
+                value = encoded[fingerprint] = self._encode_changes(changes, checked)
             values[key] = value
         if not values:
             return
@@ -387,14 +388,17 @@ class Timeline:
             if count >= self.compact_on_append:
                 self._compact(key)
 
-    def _encode_changes(self, changes) -> bytes:
-        """Return one appended value holding ``changes``: validated, resolved per id and ordered."""
-        checked = []
+    def _encode_changes(self, changes, checked: dict) -> bytes:
+        """Return one appended value holding ``changes``: validated (once each, in ``checked``), resolved per id and ordered."""
+        entries = []
         for change in changes:
-            self._check_clock(change.clock)
-            checked.append(self._entry(change.id, change.score, change.data, change.clock, change.deleted))
+            entry = checked.get(id(change))
+            if entry is None:
+                self._check_clock(change.clock)
+                entry = checked[id(change)] = self._entry(change.id, change.score, change.data, change.clock, change.deleted)
+            entries.append(entry)
         return codecs.encode(
-            core.merge(checked, capacity=self.capacity, tombstones=self.max_tombstones, order=self.order)
+            core.merge(entries, capacity=self.capacity, tombstones=self.max_tombstones, order=self.order)
         )
 
     def _compact(self, key):

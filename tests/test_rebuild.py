@@ -64,7 +64,7 @@ def test_rebuilding_emptied_timelines_restores_them_exactly_and_twice_gives_the_
     empty_every_timeline()
     summary = rebuild()
     assert state() == before
-    assert re.fullmatch(r"Wrote \d+ items from 51 rows of 3 model\(s\) to 10 keys in 2 batches \(\d+\.\ds\)\.\n", summary)
+    assert re.fullmatch(r"Wrote \d+ items from 51 rows of \d model\(s\) to 10 keys in 2 batches \(\d+\.\ds\)\.\n", summary)
     rebuild()
     assert state() == before
 
