@@ -28,21 +28,30 @@ class Config:
     fanout_runs: int
     posts: tuple[int, ...]
     rebuild_posts: tuple[int, ...]
+    #: Case 10's follow graph: users, follows per user, posts.
+    graph_users: int
+    graph_follows: int
+    graph_posts: int
+    #: Case 11's seeded demo: posts.
+    demo_posts: int
 
 
 FULL = Config("full", runs=15, batch=20, followers=10_000, followed_items=500, fanout_runs=3,
-              posts=(1_000, 10_000, 100_000), rebuild_posts=(10_000, 100_000))
+              posts=(1_000, 10_000, 100_000), rebuild_posts=(10_000, 100_000),
+              graph_users=10_000, graph_follows=130, graph_posts=10_000, demo_posts=10_000)
 QUICK = Config("quick", runs=5, batch=5, followers=200, followed_items=500, fanout_runs=3,
-               posts=(1_000, 3_000, 10_000), rebuild_posts=(1_000, 3_000))
+               posts=(1_000, 3_000, 10_000), rebuild_posts=(1_000, 3_000),
+               graph_users=1_000, graph_follows=30, graph_posts=1_000, demo_posts=1_000)
 
 
 def cases():
     """Return the case modules in table order (imported once Django is set up)."""
-    from .cases import append, core, deferred, fanout, reads, rebuild, size
+    from .cases import append, core, deferred, demo, fanout, reads, rebuild, rebuild_graph, size
     from .cases import pull
     from .cases import notifications
 
-    return [core, size, fanout, reads, rebuild, append, deferred, pull, notifications]
+    # rebuild_graph replaces the users, follows and posts: it runs last.
+    return [core, size, fanout, reads, rebuild, append, deferred, demo, pull, notifications, rebuild_graph]
 
 
 def parse(argv):

@@ -1,4 +1,4 @@
-"""Case 8: a deferred save of a post to many followers costs about as much as a save without timelines.
+"""Case 9: a deferred save of a post to many followers costs about as much as a save without timelines.
 
 With ``RUN = "task"`` (and with the outbox too) the request records the row change
 and enqueues it; the worker computes the followers and the keys. The floor is the
@@ -45,6 +45,6 @@ def run(config):
                     Post.objects.create(author=author, body="deferred")
 
             subject, base = compare(save, floor, config.runs)
-        rows.append(ratio_row("8 deferred save", f"{name}, {config.followers:,} followers", "ms", subject, base,
+        rows.append(ratio_row("9 deferred save", f"{name}, {config.followers:,} followers", "ms", subject, base,
                               "save without timelines", limit=3, scale=1000))
     return rows

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from django_timak.handler import timelines
-from django_timak.models import StoredTimeline
+from django_timak.models import StoredTimeline, TimelineDelta
 
 from ..measure import Stats, timed
 from ..report import Row
@@ -24,6 +24,7 @@ from .reads import ensure_users, grow
 def rebuild():
     """Rebuild from empty timelines, so every run writes every item."""
     StoredTimeline.objects.all().delete()
+    TimelineDelta.objects.all().delete()
     timelines["memory"].backend.clear()
     call_command("rebuild_timelines", "tests.Post", verbosity=0)
 
