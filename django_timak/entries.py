@@ -140,15 +140,17 @@ def normalize(by_id: dict, capacity: int, tombstones: int, order: str) -> list[E
 def resolve(*sibling_lists) -> dict:
     """Return ``{id: winning entry}`` over every entry of every sibling."""
     by_id = {}
+    grouped = {}
     for entry in chain.from_iterable(sibling_lists):
         current = by_id.get(entry.id)
         if current is None:
             by_id[entry.id] = entry
-        # Two versions of a group join member by member (see ``groups``).
-        elif (entry.data.__class__ is dict or current.data.__class__ is dict) and (
-            groups.is_group(entry) or groups.is_group(current)
+        # The versions of a group join member by member (see ``groups``), all at once.
+        elif entry.id in grouped or (
+            (entry.data.__class__ is dict or current.data.__class__ is dict)
+            and (groups.is_group(entry) or groups.is_group(current))
         ):
-            by_id[entry.id] = Entry(*groups.join(current, entry))
+            grouped.setdefault(entry.id, [current]).append(entry)
         # Inline shortcuts of wins() for the common cases, since siblings repeat most
         # entries: a newer clock, or the very same version again.
         elif entry.clock != current.clock:
@@ -156,6 +158,8 @@ def resolve(*sibling_lists) -> dict:
                 by_id[entry.id] = entry
         elif not (entry == current and _identical(entry.data, current.data)) and wins(entry, current):
             by_id[entry.id] = entry
+    for group_id, versions in grouped.items():
+        by_id[group_id] = Entry(*groups.join(*versions))
     return by_id
 
 

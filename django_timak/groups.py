@@ -111,15 +111,15 @@ def build(group_id, members, info_clock: int, info, cleared: int = 0) -> tuple:
     return group_id, live[0].score if live else 0, clock, {GROUP: body}, not live
 
 
-def join(a, b) -> tuple:
-    """Return the entry fields of two versions of one id where at least one is a group.
+def join(*versions) -> tuple:
+    """Return the entry fields of versions of one id where at least one is a group.
 
     A plain tombstone removes the members it is newer than; a plain live entry under
     a group's id loses to the group.
     """
     cleared = 0
     states = []
-    for entry in (a, b):
+    for entry in versions:
         if is_group(entry):
             states.append(_state(entry))
             cleared = max(cleared, entry.data[GROUP].get("x", 0))
@@ -134,7 +134,7 @@ def join(a, b) -> tuple:
                 members[member.id] = member
         if (clock, _canonical(data)) > (info_clock, _canonical(info)):
             info_clock, info = clock, data
-    return build(a.id, members.values(), info_clock, info, cleared)
+    return build(versions[0].id, members.values(), info_clock, info, cleared)
 
 
 def settle(by_id: dict, make) -> dict:
