@@ -8,7 +8,8 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
-from django_timak import fanout, groups, notifications, outbox, timelines
+from django_timak import Timeline, fanout, groups, notifications, outbox, timelines
+from django_timak.backends.riak import RiakBackend
 from django_timak.entries import Entry
 from tests.models import Like, Post
 from tests.social import make_users
@@ -192,3 +193,15 @@ def test_the_unread_count_decodes_only_what_is_above_the_marks(site, monkeypatch
     monkeypatch.setattr(notifications.codecs, "decode_newer", lambda v, f: decoded.append(real(v, f)) or decoded[-1])
     assert notifications.unread_count("default", key) == notifications.Unread(1, 1)
     assert [[e.id for e in found] for found in decoded] == [[f"like:{second.pk}"]]
+
+
+def test_on_riak_two_writers_appending_to_one_group_leave_siblings_that_a_read_joins(riak_url, riak_bucket):
+    timeline = Timeline(RiakBackend(riak_url, bucket=riak_bucket), max_items=100)
+    key = "user:1:notifications"
+    timeline.append_changes({key: [Entry("like:1", 10, 3, groups.change("tests.like:1", "tests.user:1"))]})
+    timeline.append_changes({key: [Entry("like:1", 11, 4, groups.change("tests.like:2", "tests.user:2"))]})
+    timeline.append_changes({key: [Entry("like:1", 12, 6, groups.change("tests.like:3", "tests.user:3"))]})
+    timeline.append_changes({key: [Entry("tests.like:3", 0, 7, None, True)]})  # the newest like's unlike
+    assert len(timeline.backend.read(key).values) == 4
+    [group] = timeline.get(key, raw=True)
+    assert (groups.actors(group), group.score) == (["tests.user:2", "tests.user:1"], 11)
