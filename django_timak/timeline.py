@@ -453,7 +453,9 @@ class Timeline:
         """Return the value after ``changes``, or None if they change nothing.
 
         Changes stamped 0 take a clock after everything ``found`` holds. When
-        ``restoring``, an add drops the tombstone of its own detachment.
+        ``restoring``, an add drops the tombstone of its own detachment. A change the
+        value already shows is skipped only if the value's version is as recent: the
+        newer clock is kept, or a concurrent older change could win over it later.
         """
         current = {e.id: e for e in found}
         base = found
@@ -464,11 +466,15 @@ class Timeline:
         news = []
         for change in changes:
             old = current.get(change.id)
+            recent = old is not None and (not change.clock or old.clock >= change.clock)
             if change.deleted:
-                # A tombstone already there will do, unless a delete meets a mere detachment.
-                if old is not None and old.deleted and (core.is_detached(change) or not core.is_detached(old)):
-                    continue
-            elif old is not None and not old.deleted and old.score == change.score and old.data == change.data:
+                if old is not None and old.deleted:
+                    # A detachment never replaces a delete; a tombstone as recent will do.
+                    if core.is_detached(change) and not core.is_detached(old):
+                        continue
+                    if recent and core.is_detached(change) == core.is_detached(old):
+                        continue
+            elif recent and not old.deleted and old.score == change.score and old.data == change.data:
                 continue
             if not change.clock:
                 stamp = stamp or self.clock.now(core.latest_clock(found))

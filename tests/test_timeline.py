@@ -6,9 +6,10 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from django_timak import Timeline
+from django_timak import Timeline, codecs
 from django_timak.backends.memory import MemoryBackend
 from django_timak.clock import HybridClock
+from django_timak.entries import Entry, tombstone
 from django_timak.exceptions import (
     InvalidCursor,
     InvalidData,
@@ -262,3 +263,21 @@ def test_adding_items_that_fall_straight_off_the_end_writes_nothing(tl, memory_b
     token = memory_backend.read("k").token
     assert tl.add("k", 1, 1) == [7, 6, 5]
     assert memory_backend.read("k").token == token
+
+
+@pytest.mark.parametrize(
+    "first, again, older",
+    [
+        (Entry(1, 0, 18, {"n": 1}), Entry(1, 0, 26, {"n": 1}), Entry(1, 0, 24, None)),
+        (tombstone(1, 18), tombstone(1, 26), Entry(1, 0, 24, None)),
+    ],
+)
+def test_a_change_already_shown_keeps_its_newer_clock_against_an_older_concurrent_write(first, again, older):
+    """The same content stamped later is written: a write that read before it and holds an older change loses."""
+    backend = MemoryBackend(allow_mult=True)
+    tl = Timeline(backend)
+    tl.replay("k", [first])
+    held = backend.read("k")
+    tl.replay("k", [again])
+    backend.write("k", codecs.encode([older]), held.token)
+    assert tl.get("k", raw=True) == ([] if again.deleted else [again])
