@@ -179,12 +179,17 @@ def _deletes(change, keys):
 
 
 def _previous_row(model, change, current):
-    """Return the row as it was before the change's save: the recorded values over the current ones."""
+    """Return the row as it was before the change's save: the recorded values over the current ones.
+
+    Values go to ``from_db`` in the model's field order, whatever order the recorded
+    JSON kept (PostgreSQL's jsonb sorts its keys).
+    """
     fields = {f.attname: f for f in model._meta.concrete_fields}
     values = {name: None if value is None else fields[name].to_python(value) for name, value in change.previous.items()}
     if current is not None:
         values = {name: values.get(name, getattr(current, name)) for name in fields}
-    return model.from_db(current._state.db if current is not None else None, list(values), list(values.values()))
+    names = [name for name in fields if name in values]
+    return model.from_db(current._state.db if current is not None else None, names, [values[name] for name in names])
 
 
 def _keys_many(model, field, rows) -> dict:
