@@ -24,6 +24,9 @@ CASES["11 demo post"] = 1
 #: Case 12: a pulled author's post; pages merging 10 sources of 100 and 1,000 items, hot and cold.
 CASES["12 pulled post"] = 1
 CASES["12 merged page"] = 4
+#: Case 13 on memory and SQLite: an actor into a group, the append that compacts; the unread count.
+CASES["13 group add"] = 4
+CASES["13 unread count"] = 2
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +49,8 @@ def test_every_case_has_its_rows(quick_run):
     if any("postgresql" in row["variant"] for row in document["rows"]):
         expected["5 fan-out"] += 2
         expected["8 append"] += 3
+        expected["13 group add"] += 2
+        expected["13 unread count"] += 1
     assert counts == expected
     for case in CASES:
         assert case in table
