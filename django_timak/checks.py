@@ -269,6 +269,13 @@ def _missing_attribute(model, path: str):
     return None
 
 
+def _is_foreign_key(model, name) -> bool:
+    try:
+        return model._meta.get_field(name).many_to_one is True
+    except FieldDoesNotExist:
+        return False
+
+
 def _check_field(model, field, aliases):
     where = f"{model._meta.label}.{field.name}"
     errors = []
@@ -321,6 +328,17 @@ def _check_field(model, field, aliases):
                     hint="Scores order the timeline: use a DateField, DateTimeField, IntegerField or FloatField.",
                     obj=model,
                     id="django_timak.E023",
+                )
+            )
+    for option in ("actor", "target"):
+        name = getattr(field, option)
+        if isinstance(name, str) and not _is_foreign_key(model, name):
+            errors.append(
+                checks.Error(
+                    f"{where}: {option}={name!r} names no foreign key of {model._meta.label}.",
+                    hint="Name a ForeignKey (its id is read without a query), or pass a callable returning a row or a reference.",
+                    obj=model,
+                    id="django_timak.E026",
                 )
             )
     if isinstance(aliases, dict) and field.timeline not in aliases:

@@ -1,8 +1,12 @@
 """Declaring a grouped timeline: what TimelineField(group=) stores for a row, and the mistakes it refuses."""
 
 import pytest
+from django.core import checks
+from django.db import models
+from django.test.utils import isolate_apps
 
-from django_timak import TimelineField, groups
+from django_timak import TimelineField, TimelineMixin, groups
+from django_timak.checks import check_declarations
 from tests.models import Like, Post, User
 
 
@@ -33,3 +37,23 @@ def test_group_options_of_the_wrong_kind_are_refused_when_declared(options, mess
     with pytest.raises(TypeError) as raised:
         TimelineField("k", score="created", **options)
     assert str(raised.value) == message
+
+
+@isolate_apps("tests")
+def test_actor_or_target_naming_no_foreign_key_is_a_system_check_error():
+    class Review(TimelineMixin, models.Model):
+        author = models.ForeignKey(User, on_delete=models.CASCADE)
+        created = models.DateTimeField()
+        notification = TimelineField("k", score="created", group=str, actor="writer", target="created")
+        fine = TimelineField("k", score="created", group=str, actor="author")
+
+        class Meta:
+            app_label = "tests"
+
+    hint = "Name a ForeignKey (its id is read without a query), or pass a callable returning a row or a reference."
+    assert check_declarations(app_configs=[Review._meta.apps.get_app_config("tests")]) == [
+        checks.Error("tests.Review.notification: actor='writer' names no foreign key of tests.Review.",
+                     hint=hint, obj=Review, id="django_timak.E026"),
+        checks.Error("tests.Review.notification: target='created' names no foreign key of tests.Review.",
+                     hint=hint, obj=Review, id="django_timak.E026"),
+    ]
