@@ -48,6 +48,7 @@ class Notification:
         return self.actor_count - len(self.actors)
 
     def as_json(self) -> dict:
+        """Return the item for a JSON answer: references rather than rows, and the reader's flags."""
         return {
             "id": self.id,
             "score": self.score,
