@@ -13,7 +13,7 @@ class UnreachableBackend(BaseBackend):
     def _refuse(self, key, *args):
         raise TimelineBackendError(f"connection refused for {key!r}", key=key)
 
-    read = write = delete = _refuse
+    read = write = delete = append = _refuse
 
 
 class SwitchableBackend(MemoryBackend):
