@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from .backends.base import BaseBackend
 from .entries import Entry, tombstone
 from .exceptions import InvalidKey, TimelineBackendError, TimelineConfigError
 from .handler import timelines
@@ -116,11 +117,20 @@ def _store_failed(error) -> bool:
     return isinstance(error, (TimelineBackendError, TimelineConfigError))
 
 
-def _networked(alias):
+def _concurrent_calls(alias, workers) -> int:
+    """Return how many append calls to run at once on ``alias``'s store.
+
+    A networked store whose ``append_many`` loops over its keys gets ``workers``
+    calls; one that appends concurrently itself (Riak, over its pool) gets one, so
+    that the threads never outnumber its connections.
+    """
     try:
-        return timelines[alias].backend.networked
+        backend = timelines[alias].backend
     except TimelineConfigError:
-        return False
+        return 1
+    if backend.networked and type(backend).append_many is BaseBackend.append_many:
+        return workers
+    return 1
 
 
 def _chunks(groups, count):
@@ -132,11 +142,12 @@ def _chunks(groups, count):
 def _apply_alias(alias, groups, workers):
     """Append ``groups`` to one alias; return ``[(group, error)]`` of the keys that failed.
 
-    A networked store gets ``workers`` concurrent appends, one chunk of keys each,
-    so a store that is down is waited for once per concurrent call. An error that
+    A networked store that loops over its keys gets ``workers`` concurrent appends,
+    one chunk of keys each (see ``_concurrent_calls``), so a store that is down is
+    waited for once per concurrent call. An error that
     is not the store's (a bad value) is retried key by key, to fail only its key.
     """
-    chunks = _chunks(groups, workers if _networked(alias) else 1)
+    chunks = _chunks(groups, _concurrent_calls(alias, workers))
     if len(chunks) > 1:
         with ThreadPoolExecutor(max_workers=len(chunks), thread_name_prefix="timak-fanout") as pool:
             errors = list(pool.map(_attempt, [alias] * len(chunks), chunks))

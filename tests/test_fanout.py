@@ -216,26 +216,28 @@ def test_a_store_that_is_down_fails_no_save_and_reports_the_keys(graph, settings
 
 
 class SlowNetworkedBackend(MemoryBackend):
-    """A networked store with latency, recording how many appends overlap."""
+    """A networked store that appends one key at a time, recording how many appends overlap."""
 
     networked = True
     lock = threading.Lock()
     active = peak = 0
-    #: Set by the test: a call to home keys waits until four are under way, so overlaps
-    #: never depend on timing (the author's own key is appended first, alone).
+    #: Set by the test: the first append of each concurrent call (of home keys) waits
+    #: until four are under way, so overlaps never depend on timing.
     overlapping = None
+    started = threading.local()
 
-    def append_many(self, values):
+    def append(self, key, value):
         cls = type(self)
-        if not any(key.endswith(":home") for key in values):
-            return super().append_many(values)
+        first = key.endswith(":home") and not getattr(cls.started, "done", False)
         with cls.lock:
             cls.active += 1
             cls.peak = max(cls.peak, cls.active)
-        cls.overlapping.wait()
+        if first:
+            cls.started.done = True
+            cls.overlapping.wait()
         with cls.lock:
             cls.active -= 1
-        return super().append_many(values)
+        return super().append(key, value)
 
 
 def test_a_networked_store_is_appended_to_concurrently_over_a_bounded_pool(graph, settings):
@@ -248,6 +250,29 @@ def test_a_networked_store_is_appended_to_concurrently_over_a_bounded_pool(graph
     post = Post.objects.create(author=alice, body="to eleven readers")
     assert SlowNetworkedBackend.peak == 4
     assert len(timelines["default"].backend.keys()) == 12
+    assert ids(f"user:{alice.pk}:posts") == [ref(post)]
+
+
+class PooledNetworkedBackend(MemoryBackend):
+    """A networked store that appends many keys concurrently itself, as Riak does over its pool."""
+
+    networked = True
+    calls = []
+
+    def append_many(self, values):
+        type(self).calls.append(len(values))
+        return super().append_many(values)
+
+
+def test_a_store_that_appends_concurrently_itself_gets_one_call_so_threads_never_outnumber_its_pool(graph, settings):
+    alice, *_ = graph
+    for reader in make_users(*(f"reader{i}" for i in range(9))):
+        follow(reader, alice)
+    settings.TIMAK_TIMELINES = {**settings.TIMAK_TIMELINES, "default": {"BACKEND": "tests.test_fanout.PooledNetworkedBackend"}}
+    settings.TIMAK_FANOUT = {**settings.TIMAK_FANOUT, "BATCH_SIZE": 500, "WORKERS": 4}
+    PooledNetworkedBackend.calls = []
+    post = Post.objects.create(author=alice, body="to eleven readers")
+    assert PooledNetworkedBackend.calls == [1, 11]  # the author's own key, then the recipients'
     assert ids(f"user:{alice.pk}:posts") == [ref(post)]
 
 
