@@ -92,12 +92,12 @@ def _newer(a: Member, b: Member) -> bool:
 def build(group_id, members, info_clock: int, info, cleared: int = 0) -> tuple:
     """Return the ``(id, score, clock, data, deleted)`` fields of a group's entry, trimmed.
 
-    Members with a clock at or below ``cleared`` (a tombstone of the group id) go.
+    Members with a clock at or below ``cleared`` (a tombstone of the group id) are removed at it.
     """
     live, removed = [], []
     for member in members:
         if member.clock <= cleared:
-            continue
+            member = removal(member.id, cleared)
         (removed if member.removed else live).append(member)
     live.sort(key=lambda m: (m.score, m.clock, _order(m.id)), reverse=True)
     removed.sort(key=lambda m: (m.clock, _order(m.id)), reverse=True)
@@ -137,59 +137,57 @@ def join(*versions) -> tuple:
     return build(versions[0].id, members.values(), info_clock, info, cleared)
 
 
+#: How versions of one member at one clock rank across groups (see ``settle``).
+REMOVED, LIVE, TOMBSTONE = 0, 1, 2
+
+
 def settle(by_id: dict, make) -> dict:
     """Return ``{id: entry}`` with the cross-entry rules applied to its groups.
 
-    A member also in another group with a greater clock (the row moved), or whose id
-    holds a tombstone at least as new, becomes removed. Groups still in a change's
-    form are rewritten in full. Only the groups that change are decoded into members,
-    so merging a delta into a feed of many groups rebuilds only the groups it touches.
-    ``make`` builds an entry from its fields.
+    Per member id, its newest version anywhere wins: in another group (the row
+    moved), removed in another group, or a tombstone of the id. At one clock a
+    tombstone beats a live version, which beats a removal recorded in another group
+    (the record a move leaves behind). Every other version becomes removed at that clock. Groups still in a
+    change's form are rewritten in full. Only the groups that change are decoded into
+    members, so merging a delta into a feed of many groups rebuilds only the groups
+    it touches. ``make`` builds an entry from its fields.
     """
     grouped = [(gid, entry) for gid, entry in by_id.items() if is_group(entry)]
     if not grouped:
         return by_id
     ranks = {gid: _order(gid) for gid, _ in grouped}
-    owner = {}
-    suspects = {key for key, entry in by_id.items() if entry.deleted and not is_group(entry)}
-    seen = set()
+    newest = {}
+    suspects = set()
+
+    def offer(member_id, version):
+        best = newest.get(member_id)
+        if best is not None:
+            suspects.add(member_id)  # in two places: the older version loses
+        if best is None or version > best:
+            newest[member_id] = version
+
+    for key, entry in by_id.items():
+        if entry.deleted and not is_group(entry):
+            offer(key, (entry.clock, TOMBSTONE, (False, -1)))
     for gid, entry in grouped:
         body = entry.data[GROUP]
-        for raw in body.get("r", ()):
-            if raw[0] in seen:
-                suspects.add(raw[0])
-            seen.add(raw[0])
+        cleared = body.get("x", 0)
         for raw in body.get("m", ()):
-            if raw[0] in seen:
-                suspects.add(raw[0])  # in two groups: the older home loses it
-            seen.add(raw[0])
-            rank = (raw[3] if len(raw) > 2 else entry.clock, ranks[gid])
-            best = owner.get(raw[0])
-            if best is None or rank > best:
-                owner[raw[0]] = rank
-
-    def removed_at(member_id, clock, rank) -> int:
-        """Return the newest clock that removes a member here: a tombstone of its id, or its newer home."""
-        found = 0
-        other = by_id.get(member_id)
-        if other is not None and other.deleted and other.clock >= clock and not is_group(other):
-            found = other.clock
-        best = owner.get(member_id)
-        if best is not None and best > (clock, rank):
-            found = max(found, best[0])
-        return found
-
+            clock = raw[3] if len(raw) > 2 else entry.clock
+            offer(raw[0], (cleared, REMOVED, ranks[gid]) if clock <= cleared else (clock, LIVE, ranks[gid]))
+        for raw in body.get("r", ()):
+            offer(raw[0], (raw[1], REMOVED, ranks[gid]))
     settled = dict(by_id)
     for gid, entry in grouped:
         body = entry.data[GROUP]
-        rank = ranks[gid]
         if "ic" in body and not any(raw[0] in suspects for raw in chain(body["m"], body.get("r", ()))):
             continue
         members, info_clock, info = _state(entry)
         for member in list(members.values()):
-            clock = removed_at(member.id, member.clock, rank)
-            if clock and (not member.removed or clock > member.clock):
-                members[member.id] = removal(member.id, clock)
+            best = newest[member.id]
+            own = (member.clock, REMOVED if member.removed else LIVE, ranks[gid])
+            if best > own and (not member.removed or best[0] > member.clock):
+                members[member.id] = removal(member.id, best[0])
         settled[gid] = make(*build(gid, members.values(), info_clock, info, body.get("x", 0)))
     return settled
 

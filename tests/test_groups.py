@@ -22,12 +22,15 @@ def shown(value):
 
 @st.composite
 def changes(draw):
-    """Adds of rows to groups and removals of rows, each with its own clock, in any order."""
+    """Adds of rows to groups, removals of rows and of whole groups, each with its own clock, in any order."""
     count = draw(st.integers(min_value=1, max_value=25))
     found = []
     for clock in range(1, count + 1):
         member = draw(st.integers(min_value=0, max_value=7))
-        if draw(st.integers(min_value=0, max_value=3)) == 0:
+        kind = draw(st.integers(min_value=0, max_value=7))
+        if kind == 0:
+            found.append(tombstone(draw(st.sampled_from(["like:1", "follow:day"])), clock))  # a dismissed item
+        elif kind < 3:
             found.append(tombstone(f"row:{member}", clock))
         else:
             group_id = draw(st.sampled_from(["like:1", "like:2", "follow:day"]))
