@@ -208,3 +208,22 @@ def test_a_refollow_restores_an_item_whose_fanout_arrived_after_the_unfollow(tim
     assert live_ids(timeline, "bob:home") == []
     timeline.copy_items("alice:posts", "bob:home")
     assert live_ids(timeline, "bob:home") == ["p1"]
+
+
+def test_a_like_that_vanished_while_a_rebuild_wrote_its_group_leaves_the_group():
+    """A grouped item's id is its group's: the row is deleted as one member, by its reference."""
+    from django_timak import notifications
+    from tests.models import Like, Post
+    from tests.social import make_users
+
+    author, ann, bob = make_users("author", "ann", "bob")
+    post = Post.objects.create(author=author, body="liked")
+    likes = [Like.objects.create(user=user, post=post) for user in (ann, bob)]
+    key = f"user:{author.pk}:notifications"
+    hold = Hold(timelines["default"].backend, "append_many", key)
+    timelines["default"].clear(key)
+    hold.run(call_command, "rebuild_timelines", "tests.Like", stdout=io.StringIO(), stderr=io.StringIO())
+    Like.objects.filter(pk=likes[1].pk)._raw_delete(likes[1]._state.db)  # no fan-out at all
+    hold.release()
+    [item] = notifications.page("default", key, limit=10).items
+    assert ([a.username for a in item.actors], item.actor_count) == (["ann"], 1)

@@ -123,6 +123,7 @@ class Command(BaseCommand):
         Keys that cannot be stored are left out and remembered, to be named at the end.
         """
         found = []
+        self.row_keys = {}  # row pk -> {(alias, key)}, for rows deleted while the batch is written
         for field in fields:
             keys_by_pk = field.keys_many(batch)
             for row in batch:
@@ -130,6 +131,7 @@ class Command(BaseCommand):
                 if keys:
                     item_id, score, data = field.item(row)
                     found.extend(Operation(field.timeline, k, ADD, item_id, score, data, modified) for k in keys)
+                    self.row_keys.setdefault(row.pk, set()).update((field.timeline, k) for k in keys)
         storable, skipped = split_storable(found)
         self.skipped.update((op.timeline, op.key) for op in skipped)
         return storable
@@ -155,12 +157,19 @@ class Command(BaseCommand):
         batch's (its transaction was still open), would lose to the adds just written.
         """
         still_there = set(queryset.filter(pk__in=[row.pk for row in batch]).values_list("pk", flat=True))
-        vanished = {make_ref(row) for row in batch if row.pk not in still_there}
+        vanished = [row for row in batch if row.pk not in still_there]
         if not vanished:
             return 0
         modified = default_clock.now()
+        # Deleted as a delete of the row deletes it: by its reference, from every key its
+        # items went to (a grouped item's id is its group's, and the row is one member).
+        stored = {(op.timeline, op.key) for op in operations}
         return self.apply(
-            [Operation(op.timeline, op.key, DELETE, op.id, None, None, modified) for op in operations if op.id in vanished]
+            [
+                Operation(alias, key, DELETE, make_ref(row), None, None, modified)
+                for row in vanished
+                for alias, key in sorted(self.row_keys.get(row.pk, set()) & stored)
+            ]
         )
 
     def apply(self, operations):
