@@ -39,7 +39,7 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(
         not CHROMIUM.exists(),
-        reason=f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does, as root)",
+        reason=f"{CHROMIUM} is missing: install Debian's chromium package (.ci/run does, as root)",
     ),
 ]
 
