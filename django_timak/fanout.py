@@ -27,7 +27,7 @@ from .conf import fanout_settings, outbox_settings
 from .exceptions import TimelineConfigError
 from .operations import Operation, apply_batch, batches, report_failures
 from .refs import model_label
-from .row_operations import computed, delete_operations, save_operations
+from .row_operations import computed, delete_operations, keys_again, save_operations
 
 logger = logging.getLogger("django_timak")
 
@@ -96,7 +96,7 @@ def publish_delete(model, row, keys, using: str | None = None) -> None:
 
         def audience_operations():
             recorded = [pair for pair in inline if pair not in own_keys]
-            current = _quietly(lambda: snapshot.timeline_keys(audience))
+            current = keys_again(lambda: snapshot.timeline_keys(audience))
             return delete_operations(snapshot, sorted(set(recorded) | current), clock)
 
         publish_resolved(model, audience_operations, using, config, down)
@@ -106,14 +106,6 @@ def publish_delete(model, row, keys, using: str | None = None) -> None:
 def _by_audience(fields) -> tuple[list, list]:
     """Split ``fields`` into those whose keys come from the row alone and those with recipients."""
     return [f for f in fields if f.recipients is None], [f for f in fields if f.recipients is not None]
-
-
-def _quietly(compute) -> set:
-    """Return ``compute()``, or nothing if it raises: a second look whose first one was recorded."""
-    try:
-        return set(compute())
-    except Exception:  # user code on a row already deleted (its own relations went with it)
-        return set()
 
 
 def publish_resolved(model, operations, using: str | None, config: dict, down: dict) -> None:

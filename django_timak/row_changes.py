@@ -20,7 +20,7 @@ from django.apps import apps
 
 from .operations import ADD, DELETE, Operation, apply_batch, batches
 from .refs import SEPARATOR, model_label
-from .row_operations import computed, storable
+from .row_operations import computed, keys_again, storable
 
 SAVE = "save"
 
@@ -155,19 +155,11 @@ def _deleted_keys(model, change, own, fields, part) -> list[str]:
     if change.previous is None:  # recorded before deletes kept the row: every key in one part
         return change.keys if part == OWN else []
     row = _previous_row(model, change, None)
-    own_keys = {key for field in own for key in _quietly(lambda f=field: f.keys(row))}
+    own_keys = {key for field in own for key in keys_again(lambda f=field: f.keys(row))}
     if part == OWN:
         return [key for key in change.keys if key in own_keys]
-    again = {key for field in fields for key in _quietly(lambda f=field: f.keys(row))}
+    again = {key for field in fields for key in keys_again(lambda f=field: f.keys(row))}
     return sorted({key for key in change.keys if key not in own_keys} | again)
-
-
-def _quietly(compute) -> list:
-    """Return ``compute()``, or nothing if it raises: a second look at keys recorded once already."""
-    try:
-        return compute()
-    except Exception:  # user code on a deleted row, whose own relations may be gone
-        return []
 
 
 def _ref(change) -> str:

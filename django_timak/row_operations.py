@@ -71,3 +71,15 @@ def computed(model, row, compute, *args):
         )
         fanout_failed.send(sender=model, operations=[], exception=e)
         return []
+
+
+def keys_again(compute) -> set:
+    """Return the keys ``compute()`` finds, or none if it raises.
+
+    For a second look at a deleted row's keys, whose first look was recorded before it
+    went: user code on it may fail now that its own relations went with it.
+    """
+    try:
+        return set(compute())
+    except Exception:  # user code: a key template or recipients callable
+        return set()
