@@ -21,7 +21,7 @@ from django.db.models import Model
 from . import groups
 from .aliases import lazy_names
 from .refs import SEPARATOR, make_ref, model_label
-from .timeline import to_score
+from .inputs import to_score
 
 #: Names that lived here before django_timak.row_operations.
 __getattr__ = lazy_names(

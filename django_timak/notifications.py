@@ -28,7 +28,7 @@ from .handler import timelines
 from .hydrate import SHOWN_ACTORS, hydrate_pairs
 from .marks import Marks
 from .reading import read_page
-from .timeline import check_key
+from .inputs import check_key
 
 logger = logging.getLogger("django_timak")
 

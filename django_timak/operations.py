@@ -18,7 +18,7 @@ from .backends.base import BaseBackend
 from .entries import Entry, tombstone
 from .exceptions import InvalidKey, TimelineBackendError, TimelineConfigError
 from .handler import timelines
-from .timeline import check_key
+from .inputs import check_key
 from .refs import model_label
 from .signals import fanout_failed
 

@@ -8,97 +8,25 @@ back (compaction) when a read finds ``compact_on_read`` values or more, and when
 append leaves ``compact_on_append`` or more, so a key nobody reads stays bounded.
 """
 
-import functools
-import heapq
 import logging
 import random
-import re
 import time
-from dataclasses import dataclass
-from typing import NamedTuple
-from datetime import date, datetime, timezone
 
 from . import codecs, entries as core
+from .appending import Appending
 from .backends.base import BaseBackend
 from .clock import default_clock
 from .entries import Entry, tombstone
-from .exceptions import (
-    InvalidKey,
-    InvalidScore,
-    InvalidTimelineInput,
-    TimelineBackendError,
-    TooManySiblings,
-    ValueTooLarge,
-    WriteConflict,
-)
-from .pagination import decode_cursor, encode_cursor, page_after
+from .exceptions import InvalidTimelineInput, TimelineBackendError, ValueTooLarge, WriteConflict
+from .inputs import check_clock, check_id, check_key, make_entry, to_score
+from .pages import Page, PageReading, source_view
+
+__all__ = ["Page", "Timeline", "check_id", "check_key", "source_view", "to_score"]
 
 logger = logging.getLogger("django_timak")
 
-#: Keys longer than this are refused (the database backend's column is this wide).
-MAX_KEY_LENGTH = 255
-#: String ids longer than this are refused.
-MAX_ID_LENGTH = 255
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
-
-def to_score(score):
-    """Return ``score`` as a number: datetimes become UTC milliseconds since the epoch.
-
-    Naive datetimes are read as UTC, never as the server's local time (the original
-    timak used ``strftime("%s")``, which reads them as local time).
-    """
-    if isinstance(score, datetime):
-        if score.tzinfo is None:
-            score = score.replace(tzinfo=timezone.utc)
-        delta = score - _EPOCH
-        return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
-    if isinstance(score, date):
-        return to_score(datetime(score.year, score.month, score.day))
-    try:
-        core.check_score(score)
-    except (TypeError, ValueError) as e:
-        raise InvalidScore(f"score must be a datetime, a date or a finite number: {e}") from e
-    return score
-
-
-def check_key(key) -> None:
-    """Raise InvalidKey unless ``key`` is a non-empty string a store can hold."""
-    if not isinstance(key, str):
-        raise InvalidKey(f"a timeline key must be a str, not {type(key).__name__}")
-    if not key:
-        raise InvalidKey("a timeline key cannot be empty")
-    if len(key) > MAX_KEY_LENGTH:
-        raise InvalidKey(f"a timeline key is at most {MAX_KEY_LENGTH} characters, not {len(key)}")
-    if _CONTROL.search(key):
-        raise InvalidKey(f"a timeline key cannot hold control characters: {key!r}")
-
-
-def check_id(uniq_id) -> None:
-    """Raise InvalidTimelineInput unless ``uniq_id`` is an int or a short string."""
-    if isinstance(uniq_id, bool) or not isinstance(uniq_id, (int, str)):
-        raise InvalidTimelineInput(f"an item id must be an int or a str, not {type(uniq_id).__name__}")
-    if isinstance(uniq_id, str) and not 0 < len(uniq_id) <= MAX_ID_LENGTH:
-        raise InvalidTimelineInput(f"a string id must hold 1 to {MAX_ID_LENGTH} characters")
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a timeline: its items, and the cursor of the next page (or None)."""
-
-    items: list
-    next_cursor: str | None
-    entries: list[Entry]
-    #: The keys the page was read from: the timeline's own, then its sources.
-    keys: tuple[str, ...] = ()
-
-    @property
-    def has_next(self) -> bool:
-        return self.next_cursor is not None
-
-
-class Timeline:
+class Timeline(PageReading, Appending):
     """Timelines stored in one backend, all with the same capacity and order.
 
     ``connection=`` is accepted for ``backend=`` so that timak code changes one line.
@@ -168,64 +96,6 @@ class Timeline:
     def get(self, key: str, raw: bool = False) -> list:
         """Return the visible timeline: data (or ids), or the entries with ``raw=True``."""
         return self._show(self._read(key), raw)
-
-    def page(self, key: str, limit: int = 20, cursor: str | None = None, *, sources=()) -> Page:
-        """Return ``limit`` items after ``cursor`` (from the top when None).
-
-        ``sources`` are more keys merged into the page at read time (the timelines of
-        pulled authors the reader follows): see ``merged_entries``.
-        """
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise InvalidTimelineInput(f"limit must be a positive int, not {limit!r}")
-        after = decode_cursor(cursor) if cursor is not None else None
-        keys = tuple(dict.fromkeys((key, *sources)))
-        if len(keys) == 1:
-            found, more = page_after(core.visible(self._read(key), self.max_items), after, limit, self.order)
-        else:
-            found, more = _page_of(self.merged_entries(keys), after, limit, self.order)
-        next_cursor = encode_cursor(found[-1]) if more else None
-        return Page([e.value for e in found], next_cursor, found, keys)
-
-    def merged_entries(self, keys):
-        """Yield the visible items of several keys read at once, as one timeline, top first.
-
-        One ``read_many`` of every key; per id the version with the greatest clock
-        wins across keys, so a delete in one key hides the item in all of them. A
-        detachment (an unfollow's ``remove_items``) hides an item only in its own key:
-        a source is read because the reader follows it now. Ordered by (score, id) and
-        cut at ``max_items``, so a cursor pages across the keys as over one. Each key's
-        items are already in order, so a first page looks at a few items of each.
-        """
-        for key in keys:
-            check_key(key)
-        views = []
-        for key, versioned in self.backend.read_many(keys).items():
-            if key != keys[0] and len(versioned.values) == 1:
-                views.append(source_view(bytes(versioned.values[0]), self.max_items))
-                continue
-            stored = self._merged(versioned)
-            if len(versioned.values) >= self.compact_on_read:
-                self._repair(key, stored, versioned.token)
-            views.append(_view(stored, self.max_items))
-        shown = [view.shown for view in views]
-        deleted = {}
-        for entry in (e for view in views for e in view.deleted):
-            current = deleted.get(entry.id)
-            if current is None or core.wins(entry, current):
-                deleted[entry.id] = entry
-        winners = _winners_across(views)
-        merged = heapq.merge(*shown, key=core.position, reverse=self.order == "desc")
-        count = 0
-        for entry in merged:
-            if count == self.max_items:
-                return
-            if winners.get(entry.id, entry) is not entry:
-                continue
-            tomb = deleted.get(entry.id)
-            if tomb is not None and core.wins(tomb, entry):
-                continue
-            count += 1
-            yield entry
 
     def _read(self, key):
         check_key(key)
@@ -328,9 +198,9 @@ class Timeline:
         stamps them, after everything the key already holds.
         """
         if modified is not None:
-            self._check_clock(modified)
+            check_clock(modified)
         stamp = modified or 0
-        changes = [self._entry(i, s, d, stamp) for i, s, d in adds]
+        changes = [make_entry(i, s, d, stamp) for i, s, d in adds]
         for uniq_id in deletes:
             check_id(uniq_id)
             changes.append(tombstone(uniq_id, stamp))
@@ -345,68 +215,13 @@ class Timeline:
         """
         checked = []
         for change in changes:
-            self._check_clock(change.clock)
-            checked.append(self._entry(change.id, change.score, change.data, change.clock, change.deleted))
+            check_clock(change.clock)
+            checked.append(make_entry(change.id, change.score, change.data, change.clock, change.deleted))
         return self._write(key, checked)
 
     #: The old names of ``add_and_delete`` and ``replay``.
     update = add_and_delete
     apply = replay
-
-    def append_changes(self, changes_by_key: dict[str, list[Entry]]) -> None:
-        """Append each key's ``Entry`` changes beside what it holds, without reading it.
-
-        For fan-out: one small value per key, in one ``append_many``. Each change
-        carries its own clock, as for ``replay``, so changes applied late, twice or in
-        any order give the same timeline. Identical change lists (one post fanned out
-        to many keys) are validated and encoded once. Everything is validated before
-        the first write, so bad input writes nothing. A key left holding
-        ``compact_on_append`` values or more is then compacted; a failure there only
-        delays the compaction, the changes are stored. A key the store refuses to
-        give one more value (``TooManySiblings``) is compacted and the batch appended again.
-        """
-        encoded = {}
-        checked = {}  # id(change) -> its validated entry: a change shared by many keys is checked once
-        values = {}
-        for key, changes in changes_by_key.items():
-            check_key(key)
-            fingerprint = tuple((c.id, c.score.__class__, c.score, c.clock, c.deleted, id(c.data)) for c in changes)
-            value = encoded.get(fingerprint)
-            if value is None:
-                value = encoded[fingerprint] = self._encode_changes(changes, checked)
-            values[key] = value
-        if not values:
-            return
-        try:
-            counts = self.backend.append_many(values)
-        except TooManySiblings as e:
-            # A key whose compactions kept failing; appending again is harmless, a
-            # value appended twice merges once.
-            self._compact(e.key)
-            counts = self.backend.append_many(values)
-        for key, count in counts.items():
-            if count >= self.compact_on_append:
-                self._compact(key)
-
-    def _encode_changes(self, changes, checked: dict) -> bytes:
-        """Return one appended value holding ``changes``: validated (once each, in ``checked``), resolved per id and ordered."""
-        entries = []
-        for change in changes:
-            entry = checked.get(id(change))
-            if entry is None:
-                self._check_clock(change.clock)
-                entry = checked[id(change)] = self._entry(change.id, change.score, change.data, change.clock, change.deleted)
-            entries.append(entry)
-        return codecs.encode(
-            core.merge(entries, capacity=self.capacity, tombstones=self.max_tombstones, order=self.order)
-        )
-
-    def _compact(self, key):
-        """Merge every value ``key`` holds into one; a failure is logged, the next read or append compacts."""
-        try:
-            self._write(key, (), compact_at=2)
-        except (TimelineBackendError, ValueTooLarge) as e:
-            logger.warning("timak: compaction of %r failed: %s", key, e)
 
     def _write(self, key, changes, *, restoring=False, compact_at=None):
         """Read, merge ``changes`` in and write back, again on a conflict; return the stored value.
@@ -435,19 +250,6 @@ class Timeline:
                 logger.warning("timak: compaction of %r failed: %s", key, e)
             return stored
         raise WriteConflict(f"gave up on {key!r} after {self.max_attempts} conflicting writes", key=key)
-
-    @staticmethod
-    def _check_clock(modified):
-        if isinstance(modified, bool) or not isinstance(modified, int) or modified < 1:
-            raise InvalidTimelineInput(f"modified must be a positive int, not {modified!r}")
-
-    def _entry(self, uniq_id, score, data, clock, deleted=False):
-        check_id(uniq_id)
-        if deleted:
-            return tombstone(uniq_id, clock, 0 if score is None else to_score(score), detached=data == core.DETACHED)
-        if data is not None:
-            codecs.dumps_data(data)
-        return Entry(uniq_id, to_score(score), clock, data)
 
     def _changed_value(self, found, changes, restoring=False):
         """Return the value after ``changes``, or None if they change nothing.
@@ -494,61 +296,6 @@ class Timeline:
                 f"{self.max_value_bytes}: lower MAX_ITEMS, store less obj_data, or set COMPRESS"
             )
         return value
-
-
-class _KeyView(NamedTuple):
-    """What a merged page needs of one key: its visible items, its deletes and their ids."""
-
-    shown: tuple[Entry, ...]
-    deleted: tuple[Entry, ...]
-    ids: frozenset
-
-
-def _view(stored: list[Entry], max_items: int) -> _KeyView:
-    live = core.live(stored)
-    shown = tuple(live[:max_items])
-    deleted = tuple(e for e in stored[len(live) :] if not core.is_detached(e))
-    return _KeyView(shown, deleted, frozenset(e.id for e in shown))
-
-
-#: How many source values stay decoded in each process.
-SOURCE_CACHE_SIZE = 64
-
-
-@functools.lru_cache(maxsize=SOURCE_CACHE_SIZE)
-def source_view(value: bytes, max_items: int) -> _KeyView:
-    """Return the view of a source key holding one value, decoded once per process while it is unchanged.
-
-    A pulled author's key is read by every follower's page until it changes, so its
-    bytes repeat: they are hashed and compared, not decoded again.
-    """
-    return _view(codecs.decode(value), max_items)
-
-
-def _winners_across(views) -> dict:
-    """Return ``{id: winning entry}`` for the ids found in more than one key."""
-    seen, repeated = set(), set()
-    for view in views:
-        repeated |= seen & view.ids
-        seen |= view.ids
-    if not repeated:
-        return {}
-    return core.resolve(*([e for e in view.shown if e.id in repeated] for view in views))
-
-
-def _page_of(entries, after, limit: int, order: str):
-    """Return ``(items, more)`` like ``page_after``, over entries yielded in timeline order."""
-    found = []
-    descending = order == "desc"
-    for entry in entries:
-        if after is not None:
-            here = core.position(entry)
-            if (here >= after) if descending else (here <= after):
-                continue
-        found.append(entry)
-        if len(found) > limit:
-            return found[:limit], True
-    return found, False
 
 
 def _detaches(old: Entry | None, change: Entry) -> bool:

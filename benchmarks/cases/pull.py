@@ -20,7 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from django_timak.handler import timelines
 from django_timak.pull import PullAbove
 from django_timak.templatetags.timak import timeline as timeline_tag
-from django_timak.timeline import source_view
+from django_timak.pages import source_view
 from tests.models import Follow, Post, User
 
 from ..measure import compare

@@ -1,0 +1,72 @@
+"""Appending: fan-out's changes stored beside what a key holds, without reading it.
+
+``Appending`` is the append half of ``Timeline``; it compacts through ``Timeline._write``.
+"""
+
+import logging
+
+from . import codecs, entries as core
+from .entries import Entry
+from .exceptions import TimelineBackendError, TooManySiblings, ValueTooLarge
+from .inputs import check_clock, check_key, make_entry
+
+logger = logging.getLogger("django_timak")
+
+
+class Appending:
+    """Blind appends of ``Entry`` changes, and the compaction they trigger."""
+
+    def append_changes(self, changes_by_key: dict[str, list[Entry]]) -> None:
+        """Append each key's ``Entry`` changes beside what it holds, without reading it.
+
+        For fan-out: one small value per key, in one ``append_many``. Each change
+        carries its own clock, as for ``replay``, so changes applied late, twice or in
+        any order give the same timeline. Identical change lists (one post fanned out
+        to many keys) are validated and encoded once. Everything is validated before
+        the first write, so bad input writes nothing. A key left holding
+        ``compact_on_append`` values or more is then compacted; a failure there only
+        delays the compaction, the changes are stored. A key the store refuses to
+        give one more value (``TooManySiblings``) is compacted and the batch appended again.
+        """
+        encoded = {}
+        checked = {}  # id(change) -> its validated entry: a change shared by many keys is checked once
+        values = {}
+        for key, changes in changes_by_key.items():
+            check_key(key)
+            fingerprint = tuple((c.id, c.score.__class__, c.score, c.clock, c.deleted, id(c.data)) for c in changes)
+            value = encoded.get(fingerprint)
+            if value is None:
+                value = encoded[fingerprint] = self._encode_changes(changes, checked)
+            values[key] = value
+        if not values:
+            return
+        try:
+            counts = self.backend.append_many(values)
+        except TooManySiblings as e:
+            # A key whose compactions kept failing; appending again is harmless, a
+            # value appended twice merges once.
+            self._compact(e.key)
+            counts = self.backend.append_many(values)
+        for key, count in counts.items():
+            if count >= self.compact_on_append:
+                self._compact(key)
+
+    def _encode_changes(self, changes, checked: dict) -> bytes:
+        """Return one appended value holding ``changes``: validated (once each, in ``checked``), resolved per id and ordered."""
+        entries = []
+        for change in changes:
+            entry = checked.get(id(change))
+            if entry is None:
+                check_clock(change.clock)
+                entry = checked[id(change)] = make_entry(change.id, change.score, change.data, change.clock, change.deleted)
+            entries.append(entry)
+        return codecs.encode(
+            core.merge(entries, capacity=self.capacity, tombstones=self.max_tombstones, order=self.order)
+        )
+
+    def _compact(self, key):
+        """Merge every value ``key`` holds into one; a failure is logged, the next read or append compacts."""
+        try:
+            self._write(key, (), compact_at=2)
+        except (TimelineBackendError, ValueTooLarge) as e:
+            logger.warning("timak: compaction of %r failed: %s", key, e)

@@ -1,0 +1,148 @@
+"""Reading pages: one key's page, and the page merged at read time over several keys.
+
+``PageReading`` is the reading half of ``Timeline``; it relies on ``Timeline._read``,
+``_merged`` and ``_repair`` for one key's merged value.
+"""
+
+import functools
+import heapq
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from . import codecs, entries as core
+from .entries import Entry
+from .exceptions import InvalidTimelineInput
+from .inputs import check_key
+from .pagination import decode_cursor, encode_cursor, page_after
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a timeline: its items, and the cursor of the next page (or None)."""
+
+    items: list
+    next_cursor: str | None
+    entries: list[Entry]
+    #: The keys the page was read from: the timeline's own, then its sources.
+    keys: tuple[str, ...] = ()
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
+
+
+class PageReading:
+    """The pages of a ``Timeline``: after a cursor, over one key or merged over several."""
+
+    def page(self, key: str, limit: int = 20, cursor: str | None = None, *, sources=()) -> Page:
+        """Return ``limit`` items after ``cursor`` (from the top when None).
+
+        ``sources`` are more keys merged into the page at read time (the timelines of
+        pulled authors the reader follows): see ``merged_entries``.
+        """
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise InvalidTimelineInput(f"limit must be a positive int, not {limit!r}")
+        after = decode_cursor(cursor) if cursor is not None else None
+        keys = tuple(dict.fromkeys((key, *sources)))
+        if len(keys) == 1:
+            found, more = page_after(core.visible(self._read(key), self.max_items), after, limit, self.order)
+        else:
+            found, more = _page_of(self.merged_entries(keys), after, limit, self.order)
+        next_cursor = encode_cursor(found[-1]) if more else None
+        return Page([e.value for e in found], next_cursor, found, keys)
+
+    def merged_entries(self, keys):
+        """Yield the visible items of several keys read at once, as one timeline, top first.
+
+        One ``read_many`` of every key; per id the version with the greatest clock
+        wins across keys, so a delete in one key hides the item in all of them. A
+        detachment (an unfollow's ``remove_items``) hides an item only in its own key:
+        a source is read because the reader follows it now. Ordered by (score, id) and
+        cut at ``max_items``, so a cursor pages across the keys as over one. Each key's
+        items are already in order, so a first page looks at a few items of each.
+        """
+        for key in keys:
+            check_key(key)
+        views = []
+        for key, versioned in self.backend.read_many(keys).items():
+            if key != keys[0] and len(versioned.values) == 1:
+                views.append(source_view(bytes(versioned.values[0]), self.max_items))
+                continue
+            stored = self._merged(versioned)
+            if len(versioned.values) >= self.compact_on_read:
+                self._repair(key, stored, versioned.token)
+            views.append(_view(stored, self.max_items))
+        shown = [view.shown for view in views]
+        deleted = {}
+        for entry in (e for view in views for e in view.deleted):
+            current = deleted.get(entry.id)
+            if current is None or core.wins(entry, current):
+                deleted[entry.id] = entry
+        winners = _winners_across(views)
+        merged = heapq.merge(*shown, key=core.position, reverse=self.order == "desc")
+        count = 0
+        for entry in merged:
+            if count == self.max_items:
+                return
+            if winners.get(entry.id, entry) is not entry:
+                continue
+            tomb = deleted.get(entry.id)
+            if tomb is not None and core.wins(tomb, entry):
+                continue
+            count += 1
+            yield entry
+
+
+class _KeyView(NamedTuple):
+    """What a merged page needs of one key: its visible items, its deletes and their ids."""
+
+    shown: tuple[Entry, ...]
+    deleted: tuple[Entry, ...]
+    ids: frozenset
+
+
+def _view(stored: list[Entry], max_items: int) -> _KeyView:
+    live = core.live(stored)
+    shown = tuple(live[:max_items])
+    deleted = tuple(e for e in stored[len(live) :] if not core.is_detached(e))
+    return _KeyView(shown, deleted, frozenset(e.id for e in shown))
+
+
+#: How many source values stay decoded in each process.
+SOURCE_CACHE_SIZE = 64
+
+
+@functools.lru_cache(maxsize=SOURCE_CACHE_SIZE)
+def source_view(value: bytes, max_items: int) -> _KeyView:
+    """Return the view of a source key holding one value, decoded once per process while it is unchanged.
+
+    A pulled author's key is read by every follower's page until it changes, so its
+    bytes repeat: they are hashed and compared, not decoded again.
+    """
+    return _view(codecs.decode(value), max_items)
+
+
+def _winners_across(views) -> dict:
+    """Return ``{id: winning entry}`` for the ids found in more than one key."""
+    seen, repeated = set(), set()
+    for view in views:
+        repeated |= seen & view.ids
+        seen |= view.ids
+    if not repeated:
+        return {}
+    return core.resolve(*([e for e in view.shown if e.id in repeated] for view in views))
+
+
+def _page_of(entries, after, limit: int, order: str):
+    """Return ``(items, more)`` like ``page_after``, over entries yielded in timeline order."""
+    found = []
+    descending = order == "desc"
+    for entry in entries:
+        if after is not None:
+            here = core.position(entry)
+            if (here >= after) if descending else (here <= after):
+                continue
+        found.append(entry)
+        if len(found) > limit:
+            return found[:limit], True
+    return found, False
