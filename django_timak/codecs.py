@@ -6,7 +6,8 @@ the reader has, so the setting can change on a live system.
 
 The body is compact JSON: ``[live, tombstones]``, each entry a list
 ``[id, score, clock]`` with the data appended when there is any (a tombstone's
-data marks an item detached by an unfollow rather than deleted).
+data marks an item detached by an unfollow rather than deleted), and a live entry's
+actor after its data (null when it has none) when it has one.
 """
 
 import json
@@ -100,6 +101,8 @@ def encode(entries: list[Entry], compress=None) -> bytes:
     for e in entries:
         if e.deleted:
             dead.append((e.id, e.score, e.clock) if e.data is None else (e.id, e.score, e.clock, e.data))
+        elif e.actor is not None:
+            live.append((e.id, e.score, e.clock, e.data, e.actor))
         elif e.data is None:
             live.append((e.id, e.score, e.clock))
         else:
@@ -109,6 +112,13 @@ def encode(entries: list[Entry], compress=None) -> bytes:
     return MAGIC + bytes((VERSION,)) + code + _compressor(code).compress(body)
 
 
+def _live(fields) -> Entry:
+    """Return the live entry of one encoded ``[id, score, clock, data?, actor?]``."""
+    if len(fields) > 4:
+        return Entry(fields[0], fields[1], fields[2], fields[3], False, fields[4])
+    return Entry(*fields)
+
+
 def decode(value: bytes) -> list[Entry]:
     """Return the entries of stored bytes; raise CorruptValue for foreign bytes."""
     if value[:2] != MAGIC or value[2:3] != bytes((VERSION,)) or value[3:4] not in _BY_CODE:
@@ -116,7 +126,7 @@ def decode(value: bytes) -> list[Entry]:
     try:
         live, dead = _loads(_compressor(value[3:4]).decompress(value[4:]))
         # A tombstone's data is DETACHED, or a group's removed members (see ``groups``).
-        return [Entry(*e) for e in live] + [Entry(*e, True) if len(e) > 3 else tombstone(e[0], e[2], e[1]) for e in dead]
+        return [_live(e) for e in live] + [Entry(*e, True) if len(e) > 3 else tombstone(e[0], e[2], e[1]) for e in dead]
     except CorruptValue:
         raise
     except Exception as e:  # zlib.error, zstandard.ZstdError, JSON and shape errors
@@ -142,7 +152,7 @@ def decode_newer(value: bytes, floor) -> list[Entry]:
             raw, index = _scan(body, index)
             if floor is not None and raw[1] <= floor:
                 break
-            found.append(Entry(*raw))
+            found.append(_live(raw))
             index += 1
         return found
     except Exception as e:  # zlib.error, zstandard.ZstdError, JSON and shape errors

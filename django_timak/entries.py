@@ -32,13 +32,16 @@ class _EntryFields(NamedTuple):
     clock: int
     data: Any = None
     deleted: bool = False
+    actor: str | int | None = None
 
 
 class Entry(_EntryFields):
     """One item of a timeline, or the tombstone of a deleted one.
 
     ``clock`` is the hybrid logical clock value (``django_timak.clock``) of the entry's
-    last change: of two versions of one id, the greater clock wins. ``modified``, its
+    last change: of two versions of one id, the greater clock wins. ``actor`` names
+    who the item is by (a row's actor, as its ``TimelineField`` declares it), so
+    that a read can leave out an actor's items without hydrating rows. ``modified``, its
     old name, still reads it and still names it in ``_replace``.
     """
 
