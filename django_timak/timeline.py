@@ -14,6 +14,7 @@ import time
 
 from . import codecs, entries as core
 from .appending import Appending
+from .asynchronous import AsyncTimeline
 from .backends.base import BaseBackend
 from .clock import default_clock
 from .entries import Entry, tombstone
@@ -26,7 +27,7 @@ __all__ = ["Page", "Timeline", "check_id", "check_key", "source_view", "to_score
 logger = logging.getLogger("django_timak")
 
 
-class Timeline(PageReading, Appending):
+class Timeline(PageReading, Appending, AsyncTimeline):
     """Timelines stored in one backend, all with the same capacity and order.
 
     ``connection=`` is accepted for ``backend=`` so that timak code changes one line.
@@ -87,6 +88,9 @@ class Timeline(PageReading, Appending):
         self.clock = clock or default_clock
         self.compact_on_read = compact_on_read
         self.compact_on_append = compact_on_append
+
+    #: How a conflict's retry backs off (the async API awaits instead).
+    _pause = staticmethod(time.sleep)
 
     def __repr__(self):
         return f"<Timeline {type(self.backend).__name__} max_items={self.max_items} order={self.order!r}>"
@@ -242,7 +246,7 @@ class Timeline(PageReading, Appending):
             try:
                 self.backend.write(key, self._encode(stored), versioned.token)
             except WriteConflict:
-                time.sleep(random.uniform(0, min(0.05, 0.0005 * 2**attempt)))
+                self._pause(random.uniform(0, min(0.05, 0.0005 * 2**attempt)))
                 continue
             except (TimelineBackendError, ValueTooLarge) as e:
                 if changed is not None:

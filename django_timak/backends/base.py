@@ -9,6 +9,11 @@ Appending stores a small value beside what a key holds without reading it: it re
 back as one more sibling until a write whose token saw it replaces it. Appends never
 conflict, so fan-out costs one blind write per key, and the merge that already
 reconciles siblings folds the appended values in.
+
+Every call has an async form (``aread``, ``awrite``, ...), as in Django's cache
+framework: by default the sync call run by ``sync_to_async`` in the thread Django's
+ORM uses (``thread_sensitive``), which the database store needs; a store that speaks
+its protocol natively async (Riak over HTTP) overrides them.
 """
 
 from dataclasses import dataclass
@@ -95,3 +100,36 @@ class BaseBackend:
 
     def close(self) -> None:
         """Release connections; the backend reconnects on its next call."""
+
+    # The async forms: the sync calls in Django's ORM thread unless a store overrides them.
+
+    async def aread(self, key: str) -> Versioned:
+        return await _in_thread(self.read, key)
+
+    async def awrite(self, key: str, value: bytes, token: Any) -> None:
+        await _in_thread(self.write, key, value, token)
+
+    async def adelete(self, key: str, token: Any) -> None:
+        await _in_thread(self.delete, key, token)
+
+    async def aread_many(self, keys) -> dict[str, Versioned]:
+        return await _in_thread(self.read_many, keys)
+
+    async def aappend(self, key: str, value: bytes) -> int:
+        return await _in_thread(self.append, key, value)
+
+    async def aappend_many(self, values: dict[str, bytes]) -> dict[str, int]:
+        return await _in_thread(self.append_many, values)
+
+    async def aping(self) -> bool:
+        return await _in_thread(self.ping)
+
+    async def aclose(self) -> None:
+        await _in_thread(self.close)
+
+
+async def _in_thread(function, *args):
+    """Return ``function(*args)`` run in the thread Django runs sync ORM calls in."""
+    from asgiref.sync import sync_to_async
+
+    return await sync_to_async(function, thread_sensitive=True)(*args)
