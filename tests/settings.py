@@ -25,6 +25,9 @@ INSTALLED_APPS = [
 # The task worker tests run fan-out in django-tasks-db's db_worker processes.
 if find_spec("django_tasks_db"):
     INSTALLED_APPS.append("django_tasks_db")
+# The DRF face's tests (django_timak.rest): its generateschema command.
+if find_spec("rest_framework"):
+    INSTALLED_APPS.append("rest_framework")
 
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",

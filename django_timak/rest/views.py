@@ -139,6 +139,7 @@ class NotificationViewSet(TimelineViewSet):
     """A notification feed: ``list``, and the ``seen`` and ``read`` actions that mark it."""
 
     track_unread = True
+    serializer_class = NotificationSerializer
 
     @action(detail=False, methods=["post"], serializer_class=MarkSeenSerializer)
     def seen(self, request, *args, **kwargs):
