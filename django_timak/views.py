@@ -17,13 +17,15 @@ from django.utils.cache import patch_vary_headers
 from django.views.generic import View
 from django.views.generic.base import ContextMixin, TemplateResponseMixin
 
+from . import activitystreams
 from .exceptions import InvalidCursor, InvalidKey, TimelineUnavailable
 from .hydrate import Notification, hydrate_pairs
 from .notifications import mark_seen, read_marks, unread_count
 from .reading import read_page
 
 JSON = "application/json"
-FORMATS = ("html", "json")
+AS2 = activitystreams.MEDIA_TYPE
+FORMATS = ("html", "json", "as2")
 
 
 class TimelineView(TemplateResponseMixin, ContextMixin, View):
@@ -81,11 +83,11 @@ class TimelineView(TemplateResponseMixin, ContextMixin, View):
         )
 
     def get_format(self) -> str | None:
-        """Return "json" or "html" as the client asked (``?format=``, else Accept); None if unknown."""
+        """Return "json", "as2" (Activity Streams 2.0) or "html" as the client asked (``?format=``, else Accept); None if unknown."""
         asked = self.request.GET.get(self.format_query_param)
         if asked:
             return asked.lower() if asked.lower() in FORMATS else None
-        return "json" if self.request.get_preferred_type(["text/html", JSON]) == JSON else "html"
+        return {JSON: "json", AS2: "as2"}.get(self.request.get_preferred_type(["text/html", JSON, AS2]), "html")
 
     def wants_json(self) -> bool:
         """Return True when the client asked for JSON."""
@@ -113,7 +115,7 @@ class TimelineView(TemplateResponseMixin, ContextMixin, View):
         answer_format = self.get_format()
         if answer_format is None:
             return self._vary(self.error(False, 400, f"unknown format; choose one of: {', '.join(FORMATS)}"))
-        as_json = answer_format == "json"
+        as_json = answer_format in ("json", "as2")
         try:
             page = self.get_page()
             marks = read_marks(self.get_timeline_name(), self.get_timeline_key()) if self.track_unread else None
@@ -128,6 +130,9 @@ class TimelineView(TemplateResponseMixin, ContextMixin, View):
         next_url = self.get_next_url(page.next_cursor)
         if self.track_unread and self.get_cursor() is None and page.entries:
             self.mark_seen(page.entries[0].score)
+        if answer_format == "as2":
+            answer = activitystreams.page(pairs, request, next_url, self.cursor_query_param)
+            return self._vary(JsonResponse(answer, content_type=AS2))
         if as_json:
             items = [self.serialize_item(item, entry) for entry, item in pairs]
             answer = {"items": items, "next_cursor": page.next_cursor, "next": next_url}
