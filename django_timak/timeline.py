@@ -89,8 +89,9 @@ class Timeline(PageReading, Appending, AsyncTimeline):
         self.compact_on_read = compact_on_read
         self.compact_on_append = compact_on_append
 
-    #: How a conflict's retry backs off (the async API awaits instead).
-    _pause = staticmethod(time.sleep)
+    def _pause(self, seconds):
+        """Back off before a conflict's retry (the async API awaits instead)."""
+        time.sleep(seconds)
 
     def __repr__(self):
         return f"<Timeline {type(self.backend).__name__} max_items={self.max_items} order={self.order!r}>"
@@ -280,7 +281,7 @@ class Timeline(PageReading, Appending, AsyncTimeline):
                         continue
                     if recent and core.is_detached(change) == core.is_detached(old):
                         continue
-            elif recent and not old.deleted and old.score == change.score and old.data == change.data:
+            elif recent and not old.deleted and (old.score, old.data, old.actor) == (change.score, change.data, change.actor):
                 continue
             if not change.clock:
                 stamp = stamp or self.clock.now(core.latest_clock(found))

@@ -21,6 +21,7 @@ from .admin import RECOMMENDED_PROPS, REQUIRED_PROPS, bucket_type_commands
 from .errors import answer_error
 from .multipart import parse_siblings
 from .options import QUORUM_NAMES, check_name, check_number, check_quorum, credentials, node_addresses, tls_options
+from .async_transport import AsyncRiak
 from .transport import Transport
 
 # Names importable from django_timak.backends.riak before it became a package.
@@ -40,7 +41,7 @@ def _segment(name: str) -> str:
     return quote(name, safe="").replace(".", "%2E")
 
 
-class RiakBackend(BaseBackend):
+class RiakBackend(AsyncRiak, BaseBackend):
     """Timelines in one Riak bucket, one object per timeline key.
 
     ``url`` names one node, ``urls`` several (requests spread over those that answer,

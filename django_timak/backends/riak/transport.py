@@ -91,6 +91,10 @@ class _Failure:
 class Transport:
     """Send requests to the nodes of one cluster, as one user, within bounded time."""
 
+    def _sleep(self, seconds):
+        """Back off before a retry (the async transport awaits instead)."""
+        time.sleep(seconds)
+
     def __init__(self, addresses, *, tls, credentials, timeout, connect_timeout, retries, backoff, pool_size, down_for):
         self.nodes = [Node(address) for address in addresses]
         self.tls = tls
@@ -127,7 +131,7 @@ class Transport:
                 pause = self.backoff * 2 ** (len(tried) - len(set(tried)))
                 if deadline - time.monotonic() <= pause:
                     break
-                time.sleep(pause)
+                self._sleep(pause)
             left = deadline - time.monotonic()
             if left <= 0:
                 break
