@@ -33,7 +33,7 @@ class Appending:
         values = {}
         for key, changes in changes_by_key.items():
             check_key(key)
-            fingerprint = tuple((c.id, c.score.__class__, c.score, c.clock, c.deleted, id(c.data)) for c in changes)
+            fingerprint = tuple((c.id, c.score.__class__, c.score, c.clock, c.deleted, id(c.data), c.actor) for c in changes)
             value = encoded.get(fingerprint)
             if value is None:
                 value = encoded[fingerprint] = self._encode_changes(changes, checked)
@@ -58,7 +58,9 @@ class Appending:
             entry = checked.get(id(change))
             if entry is None:
                 check_clock(change.clock)
-                entry = checked[id(change)] = make_entry(change.id, change.score, change.data, change.clock, change.deleted)
+                entry = checked[id(change)] = make_entry(
+                    change.id, change.score, change.data, change.clock, change.deleted, change.actor
+                )
             entries.append(entry)
         return codecs.encode(
             core.merge(entries, capacity=self.capacity, tombstones=self.max_tombstones, order=self.order)

@@ -13,13 +13,15 @@ FieldTracker), and the previous version is rebuilt from them when any has change
 """
 
 import copy
+import json
 import string
 from functools import partial
 
 from django.db.models import Model
 
-from . import groups
+from . import codecs, groups
 from .aliases import lazy_names
+from .exceptions import InvalidData
 from .refs import SEPARATOR, make_ref, model_label
 from .inputs import to_score
 
@@ -64,14 +66,17 @@ class TimelineField:
     ``pull(row)`` (a callable, or ``pull.PullAbove``) picks rows that are not
     written to this field's keys: they stay in the key template ``pull_from``, which
     another field fills, and readers merge it into their pages (see ``pull``).
+    ``actor`` names who a row is by: a foreign key's name (its reference is read from
+    ``<name>_id``, without a query), or a callable returning a row or a reference. It
+    is stored in each entry (``Entry.actor``), so reads can leave out an actor's items
+    (``exclude_actors=``) and ``erase_actor`` can find them without hydrating rows.
     ``group(row)`` makes the timeline aggregated: rows with the same group id become
-    one entry holding their distinct ``actor``s (a foreign key's name, or a callable
-    returning a row or a reference) and the ``target`` they share (see ``groups``).
+    one entry holding their distinct ``actor``s and the ``target`` they share (see ``groups``).
     """
 
     def __init__(
         self, key, *, score, data=None, recipients=None, recipients_many=None, condition=None, timeline="default",
-        pull=None, pull_from=None, group=None, actor=None, target=None,
+        pull=None, pull_from=None, group=None, actor=None, target=None, encoder=None,
     ):
         if not isinstance(key, str):
             raise TypeError(f"TimelineField key must be a str template, not {type(key).__name__}")
@@ -93,9 +98,12 @@ class TimelineField:
         for name, value in (("actor", actor), ("target", target)):
             if value is not None and not (isinstance(value, str) or callable(value)):
                 raise TypeError(f"TimelineField {name} must name a foreign key or be a callable, not {value!r}")
+        if encoder is not None and not (isinstance(encoder, type) and issubclass(encoder, json.JSONEncoder)):
+            raise TypeError(f"TimelineField encoder must be a json.JSONEncoder subclass, not {encoder!r}")
         self.key = key
         self.score = score
         self.data = data
+        self.encoder = encoder
         self.recipients = recipients
         self.recipients_many = recipients_many
         self.condition = condition
@@ -147,12 +155,37 @@ class TimelineField:
 
     def item(self, row) -> tuple:
         """Return the ``(id, score, data)`` this field stores for ``row``: for a grouped field, a group's change."""
-        data = self.data(row) if self.data else None
+        return self.item_with_actor(row)[:3]
+
+    def item_with_actor(self, row) -> tuple:
+        """Return ``(id, score, data, actor)`` for ``row``; a group's actors are its members', so its actor is None."""
+        data = self.stored_data(row)
         if self.group is None:
-            return make_ref(row), to_score(getattr(row, self.score)), data
+            return make_ref(row), to_score(getattr(row, self.score)), data, _reference(row, self.actor)
         info = {"target": _reference(row, self.target), "data": data}
         change = groups.change(make_ref(row), _reference(row, self.actor), info)
-        return str(self.group(row)), to_score(getattr(row, self.score)), change
+        return str(self.group(row)), to_score(getattr(row, self.score)), change, None
+
+    def stored_data(self, row):
+        """Return ``data(row)`` as it reads back (through ``encoder``, if any); raise InvalidData naming the row.
+
+        With an encoder (``DjangoJSONEncoder``) the value is encoded and decoded here,
+        so a datetime becomes the string a read returns, never one thing before and
+        another after the write.
+        """
+        if not self.data:
+            return None
+        data = self.data(row)
+        try:
+            if self.encoder is None:
+                codecs.dumps_data(data)
+                return data
+            return json.loads(json.dumps(data, cls=self.encoder, allow_nan=False))
+        except (TypeError, ValueError) as e:  # InvalidData is a TypeError
+            raise InvalidData(
+                f"{model_label(type(row))} pk={row.pk!r}, TimelineField {self.name!r}: its data cannot be stored: {e}"
+                + ("" if self.encoder else " (encoder=DjangoJSONEncoder stores datetimes, decimals and UUIDs as strings)")
+            ) from e
 
 
 def _reference(row, spec):
@@ -161,7 +194,8 @@ def _reference(row, spec):
         return None
     if isinstance(spec, str):
         field = row._meta.get_field(spec)
-        return f"{model_label(field.related_model)}{SEPARATOR}{getattr(row, field.attname)}"
+        value = getattr(row, field.attname)
+        return None if value is None else f"{model_label(field.related_model)}{SEPARATOR}{value}"
     found = spec(row)
     return make_ref(found) if isinstance(found, Model) else found
 
@@ -230,12 +264,12 @@ class TimelineMixin:
         return type(self).from_db(self._state.db, list(saved), list(saved.values()))
 
     def timeline_memberships(self, fields=None) -> dict:
-        """Return ``{(timeline, key): (id, score, data)}`` for every key the row belongs to (of ``fields``)."""
+        """Return ``{(timeline, key): (id, score, data, actor)}`` for every key the row belongs to (of ``fields``)."""
         found = {}
         for field in self._timak_fields if fields is None else fields:
             keys = field.keys(self)
             if keys:
-                item = field.item(self)
+                item = field.item_with_actor(self)
                 found.update(((field.timeline, key), item) for key in keys)
         return found
 

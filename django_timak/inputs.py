@@ -61,11 +61,11 @@ def check_clock(modified) -> None:
         raise InvalidTimelineInput(f"modified must be a positive int, not {modified!r}")
 
 
-def make_entry(uniq_id, score, data, clock, deleted=False) -> Entry:
+def make_entry(uniq_id, score, data, clock, deleted=False, actor=None) -> Entry:
     """Return the validated entry of one change (its clock checked by the caller)."""
     check_id(uniq_id)
     if deleted:
         return tombstone(uniq_id, clock, 0 if score is None else to_score(score), detached=data == core.DETACHED)
     if data is not None:
         codecs.dumps_data(data)
-    return Entry(uniq_id, to_score(score), clock, data)
+    return Entry(uniq_id, to_score(score), clock, data, False, actor)

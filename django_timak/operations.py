@@ -38,6 +38,7 @@ class Operation:
     score: int | float | None
     data: Any
     modified: int
+    actor: str | int | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -50,7 +51,7 @@ class Operation:
         """Return the change as an ``Entry`` (a tombstone for a delete)."""
         if self.action == DELETE:
             return tombstone(self.id, self.modified, self.score or 0)
-        return Entry(self.id, self.score, self.modified, self.data)
+        return Entry(self.id, self.score, self.modified, self.data, False, self.actor)
 
 
 def split_storable(operations) -> tuple[list[Operation], list[Operation]]:
@@ -95,7 +96,7 @@ def write(alias: str, groups: list[list[Operation]]) -> None:
     for ops in groups:
         shared = []
         for op in ops:
-            same = (op.id, op.action, op.score, op.modified, id(op.data))
+            same = (op.id, op.action, op.score, op.modified, id(op.data), op.actor)
             entry = entries.get(same)
             if entry is None:
                 entry = entries[same] = op.entry()

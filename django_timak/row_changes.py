@@ -20,7 +20,7 @@ from django.apps import apps
 
 from .operations import ADD, DELETE, Operation, apply_batch, batches
 from .refs import SEPARATOR, model_label
-from .row_operations import computed, keys_again, storable
+from .row_operations import computed, keys_again, row_item, storable
 
 SAVE = "save"
 
@@ -133,10 +133,10 @@ def _expand_model(model, changes, part):
             ops = []
             for field in fields:
                 keys = current_keys[field].get(pk, [])
-                item = computed(model, row, field.item) if keys else None
+                item = computed(model, row, row_item, field) if keys else None
                 if item:
-                    item_id, score, data = item
-                    ops.extend(Operation(alias, key, ADD, item_id, score, data, change.clock) for key in keys)
+                    item_id, score, data, actor = item
+                    ops.extend(Operation(alias, key, ADD, item_id, score, data, change.clock, actor) for key in keys)
             if change.previous is not None:
                 before = _previous_row(model, change, row)
                 left = {key for field in fields for key in computed(model, before, field.keys)} - {op.key for op in ops}

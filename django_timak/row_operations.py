@@ -9,6 +9,7 @@ still read the row before it.
 
 import logging
 
+from .exceptions import InvalidData
 from .operations import ADD, DELETE, Operation, split_storable
 from .refs import make_ref
 from .signals import fanout_failed
@@ -17,14 +18,39 @@ logger = logging.getLogger("django_timak")
 
 
 def save_operations(row, previous, clock: int, fields=None) -> list[Operation]:
-    """Return the operations a save implies (of ``fields``): add to current keys, delete from left ones."""
-    current = row.timeline_memberships(fields)
-    ops = [Operation(t, key, ADD, i, s, d, clock) for (t, key), (i, s, d) in current.items()]
+    """Return the operations a save implies (of ``fields``): add to current keys, delete from left ones.
+
+    A field whose data cannot be stored skips the row on its keys (see ``row_item``):
+    neither added there nor taken off them.
+    """
+    current, skipped = {}, set()
+    for field in row._timak_fields if fields is None else fields:
+        keys = [(field.timeline, key) for key in field.keys(row)]
+        item = row_item(row, field) if keys else None
+        if item is None:
+            skipped.update(keys)
+        else:
+            current.update((pair, item) for pair in keys)
+    ops = [Operation(t, key, ADD, i, s, d, clock, a) for (t, key), (i, s, d, a) in current.items()]
     if previous is not None:
         ref = make_ref(row)
-        left = sorted(previous.timeline_keys(fields) - set(current))
+        left = sorted(previous.timeline_keys(fields) - set(current) - skipped)
         ops.extend(Operation(t, key, DELETE, ref, None, None, clock) for t, key in left)
     return storable(make_ref(row), ops)
+
+
+def row_item(row, field):
+    """Return ``field.item_with_actor(row)``, or None for a row whose data cannot be stored.
+
+    One bad row must not block the good items it shares keys with (a batch, a
+    rebuild): it is skipped, logged by name and sent as ``fanout_failed``.
+    """
+    try:
+        return field.item_with_actor(row)
+    except InvalidData as e:
+        logger.error("timak: skipped %s: %s", make_ref(row), e, exc_info=e)
+        fanout_failed.send(sender=type(row), operations=[], exception=e)
+        return None
 
 
 def delete_keys(row) -> list[tuple[str, str]]:

@@ -131,3 +131,16 @@ class Like(TimelineMixin, models.Model):
         "user:{recipient}:notifications", score="created", recipients_many=post_authors,
         group=liked_post, actor="user", target="post", timeline="memory",
     )
+
+
+class Remark(TimelineMixin, models.Model):
+    """A post that names its actor: its entries carry the author, for exclusions and erasure."""
+
+    author = models.ForeignKey(User, on_delete=models.CASCADE, related_name="remarks")
+    created = models.DateTimeField(default=timezone.now)
+    body = models.TextField()
+
+    profile = TimelineField("remarks:{author_id}", score="created", actor="author")
+    home = TimelineField(
+        "remarks:{recipient}:home", score="created", actor="author", recipients_many=followers_by_post,
+    )

@@ -20,6 +20,7 @@ from ...declarations import TimelineMixin
 from ...handler import timelines
 from ...operations import ADD, DELETE, Operation, apply_operations, split_storable
 from ...refs import make_ref
+from ...row_operations import row_item
 
 BAR_WIDTH = 30
 
@@ -128,9 +129,10 @@ class Command(BaseCommand):
             keys_by_pk = field.keys_many(batch)
             for row in batch:
                 keys = keys_by_pk.get(row.pk)
-                if keys:
-                    item_id, score, data = field.item(row)
-                    found.extend(Operation(field.timeline, k, ADD, item_id, score, data, modified) for k in keys)
+                item = row_item(row, field) if keys else None  # a row whose data cannot be stored is skipped
+                if item:
+                    item_id, score, data, actor = item
+                    found.extend(Operation(field.timeline, k, ADD, item_id, score, data, modified, actor) for k in keys)
                     self.row_keys.setdefault(row.pk, set()).update((field.timeline, k) for k in keys)
         storable, skipped = split_storable(found)
         self.skipped.update((op.timeline, op.key) for op in skipped)
