@@ -1,4 +1,6 @@
-from django.urls import path
+from importlib.util import find_spec
+
+from django.urls import include, path
 
 from . import views
 
@@ -14,3 +16,6 @@ urlpatterns = [
     path("@<str:username>/follow/", views.follow, name="follow"),
     path("@<str:username>/unfollow/", views.unfollow, name="unfollow"),
 ]
+# The JSON API (social/api.py) needs Django REST framework: pip install django-timak[rest].
+if find_spec("rest_framework"):
+    urlpatterns.append(path("api/", include("social.api")))

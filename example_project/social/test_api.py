@@ -1,0 +1,43 @@
+"""Smoke tests of the demo's DRF API: ``python manage.py test social`` (skipped without DRF)."""
+
+from importlib.util import find_spec
+from unittest import skipUnless
+
+from .models import Like
+from .tests import DemoTestCase
+
+
+@skipUnless(find_spec("rest_framework"), "the API needs djangorestframework (pip install django-timak[rest])")
+class APITests(DemoTestCase):
+    def test_the_home_api_pages_the_home_timeline_with_each_posts_author(self):
+        self.follow(self.alice, self.bob)
+        posts = [self.post(self.bob, f"bob {i}") for i in range(3)]
+        self.sign_in(self.alice)
+        page = self.client.get("/api/home/", {"page_size": 2}).json()
+        self.assertEqual([(p["author"], p["body"]) for p in page["results"]], [("bob", "bob 2"), ("bob", "bob 1")])
+        rest = self.client.get(page["next"]).json()
+        self.assertEqual([p["id"] for p in rest["results"]], [posts[0].pk])
+        self.assertIsNone(rest["next"])
+
+    def test_the_notifications_api_shows_groups_with_their_sentence_and_marks_them_read(self):
+        post = self.post(self.alice, "likeable")
+        for fan in (self.bob, self.carol):
+            with self.fanned_out():
+                Like.objects.create(user=fan, post=post)
+        self.sign_in(self.alice)
+        feed = self.client.get("/api/notifications/").json()
+        (group,) = feed["results"]
+        self.assertEqual((group["actor_count"], group["unread"], feed["unread"]), (2, True, 1))
+        self.assertEqual(group["text"], "carol and bob liked your post")
+        answer = self.client.post("/api/notifications/read/", {"up_to": group["score"]}, content_type="application/json")
+        self.assertEqual(answer.json(), {"unread": 0, "unseen": 0})
+
+    def test_the_home_api_answers_activity_streams(self):
+        self.post(self.alice, "hello")
+        page = self.client.get("/api/home/", {"format": "as2"}).json()
+        self.assertEqual(page["type"], "OrderedCollectionPage")
+        self.assertEqual(page["orderedItems"][0]["type"], "Create")
+
+    def test_the_api_asks_for_a_signed_in_user(self):
+        self.client.logout()
+        self.assertEqual(self.client.get("/api/home/").status_code, 403)
