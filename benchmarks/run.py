@@ -49,9 +49,10 @@ def cases():
     from .cases import append, core, deferred, demo, fanout, reads, rebuild, rebuild_graph, size
     from .cases import pull
     from .cases import notifications
+    from .cases import rest
 
     # rebuild_graph replaces the users, follows and posts: it runs last.
-    return [core, size, fanout, reads, rebuild, append, deferred, demo, pull, notifications, rebuild_graph]
+    return [core, size, fanout, reads, rebuild, append, deferred, demo, pull, notifications, rest, rebuild_graph]
 
 
 def parse(argv):

@@ -66,11 +66,22 @@ class TimelineAPIMixin:
             return self.serializer_classes.get(type(item)) or self.get_serializer_class()
         return self.value_serializer_class
 
-    def serialize_item(self, entry, item) -> dict:
-        """Return the JSON form of one item; a plain value shows as ``{"id", "score", "data"}``."""
-        serializer = self.get_item_serializer_class(item)
-        instance = item if isinstance(item, (Notification, models.Model)) else entry
-        return serializer(instance, context=self.get_serializer_context()).data
+    def serialize_items(self, pairs) -> list:
+        """Return the JSON form of the page's items, in order; a plain value shows as ``{"id", "score", "data"}``.
+
+        Items of one serializer are serialized together (``many=True``), so its fields are built once a page.
+        """
+        by_serializer = {}
+        for place, (entry, item) in enumerate(pairs):
+            instance = item if isinstance(item, (Notification, models.Model)) else entry
+            by_serializer.setdefault(self.get_item_serializer_class(item), []).append((place, instance))
+        results = [None] * len(pairs)
+        context = self.get_serializer_context()
+        for serializer, placed in by_serializer.items():
+            data = serializer([instance for _, instance in placed], many=True, context=context).data
+            for (place, _), item_data in zip(placed, data):
+                results[place] = item_data
+        return results
 
     def read_page(self):
         """Return the ``Page`` the request asks for (the paginator raises DRF's errors)."""
@@ -106,8 +117,7 @@ class TimelineAPIMixin:
         if getattr(self.request.accepted_renderer, "format", None) == ActivityStreamsRenderer.format:
             return Response(self.as_activities(page, pairs))
         extra = {} if counts is None else {"unread": counts.unread, "unseen": counts.unseen}
-        results = [self.serialize_item(entry, item) for entry, item in pairs]
-        return self.paginator.get_paginated_response(results, **extra)
+        return self.paginator.get_paginated_response(self.serialize_items(pairs), **extra)
 
     def as_activities(self, page, pairs) -> dict:
         """Return the page as an AS2 ``OrderedCollectionPage`` (override ``as_activity`` to shape items)."""
