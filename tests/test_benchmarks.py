@@ -27,6 +27,8 @@ CASES["12 merged page"] = 4
 #: Case 13 on memory and SQLite: an actor into a group, the append that compacts; the unread count.
 CASES["13 group add"] = 4
 CASES["13 unread count"] = 2
+#: Case 15: a DRF page of 20 hydrated posts against TimelineView's JSON.
+CASES["15 DRF page"] = 1
 
 
 @pytest.fixture(scope="module")
