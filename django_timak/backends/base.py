@@ -19,7 +19,7 @@ its protocol natively async (Riak over HTTP) overrides them.
 from dataclasses import dataclass
 from typing import Any
 
-from ..exceptions import TimelineBackendError
+from ..exceptions import TimelineBackendError, WriteConflict
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +68,19 @@ class BaseBackend:
         Stores that can batch (one query, concurrent requests) override this loop.
         """
         return {key: self.read(key) for key in dict.fromkeys(keys)}
+
+    def write_many(self, values: dict[str, tuple[bytes, Any]]) -> set[str]:
+        """Write each ``(value, token)`` as ``write`` would; return the keys that changed since their read.
+
+        For compacting many keys at once. Stores that can batch (one transaction) override this loop.
+        """
+        conflicted = set()
+        for key, (value, token) in values.items():
+            try:
+                self.write(key, value, token)
+            except WriteConflict:
+                conflicted.add(key)
+        return conflicted
 
     def append(self, key: str, value: bytes) -> int:
         """Store ``value`` beside what ``key`` holds, without reading it (a blind write).
