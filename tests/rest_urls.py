@@ -3,7 +3,6 @@
 from django.urls import include, path
 from rest_framework import routers, serializers
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.schemas.openapi import AutoSchema
 
 from django_timak.rest.views import NotificationViewSet, TimelineListAPIView, TimelineViewSet
 from tests.models import Photo, Post
@@ -15,6 +14,14 @@ class PostSerializer(serializers.ModelSerializer):
     class Meta:
         model = Post
         fields = ["id", "author", "body", "created"]
+
+
+class HomePostSerializer(PostSerializer):
+    """A name of its own, so that schemas give each list operation its own id."""
+
+
+class TopicPostSerializer(PostSerializer):
+    """A name of its own, so that schemas give each list operation its own id."""
 
 
 class PhotoSerializer(serializers.ModelSerializer):
@@ -32,16 +39,14 @@ class ProfileAPIView(TimelineListAPIView):
 
 
 class TopicAPIView(TimelineListAPIView):
-    serializer_class = PostSerializer
-    schema = AutoSchema(operation_id_base="Topic")
+    serializer_class = TopicPostSerializer
 
     def get_timeline_key(self):
         return f"topic:{self.kwargs['topic']}"
 
 
 class HomeViewSet(TimelineViewSet):
-    serializer_class = PostSerializer
-    schema = AutoSchema(operation_id_base="Home")
+    serializer_class = HomePostSerializer
     permission_classes = [IsAuthenticated]
 
     def get_timeline_key(self):

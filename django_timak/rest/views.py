@@ -11,7 +11,7 @@ subclass can override the reads and keep the rest.
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
-from rest_framework import generics, viewsets
+from rest_framework import generics, mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -27,7 +27,11 @@ from .serializers import MarkReadSerializer, MarkSeenSerializer, NotificationSer
 
 
 class TimelineAPIMixin:
-    """What a timeline's API views share: the key, the read, hydration and per-item serializers."""
+    """What a timeline's API views share: the key, the read, hydration and per-item serializers.
+
+    Its ``list`` replaces ``ListModelMixin``'s, which the views keep as a base so that
+    schema generators (drf-spectacular) see list views and their pagination.
+    """
 
     #: The TIMAK_TIMELINES alias to read.
     timeline = "default"
@@ -134,14 +138,14 @@ class TimelineAPIMixin:
         return activitystreams.activity(entry, item, absolute)
 
 
-class TimelineListAPIView(TimelineAPIMixin, generics.GenericAPIView):
+class TimelineListAPIView(TimelineAPIMixin, mixins.ListModelMixin, generics.GenericAPIView):
     """``GET``: a page of a timeline, its rows serialized with ``serializer_class``."""
 
     def get(self, request, *args, **kwargs):
         return self.list(request, *args, **kwargs)
 
 
-class TimelineViewSet(TimelineAPIMixin, viewsets.GenericViewSet):
+class TimelineViewSet(TimelineAPIMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """A router-ready timeline: ``list`` reads a page (register it with a ``basename``)."""
 
 
