@@ -125,3 +125,20 @@ def test_generateschema_describes_the_cursor_the_page_size_and_the_page(tmp_path
     row = page["properties"]["results"]["items"]["$ref"].rpartition("/")[2]
     assert set(schema["components"]["schemas"][row]["properties"]) == {"id", "author", "body", "created"}
     assert "/api/notifications/read/" in schema["paths"]
+
+
+def test_only_the_rest_package_imports_drf():
+    import ast
+    from pathlib import Path
+
+    import django_timak
+
+    package = Path(django_timak.__file__).parent
+    importers = set()
+    for module in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            names += [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            if any(name.split(".")[0] == "rest_framework" for name in names):
+                importers.add(module.relative_to(package).parts[0])
+    assert importers == {"rest"}
