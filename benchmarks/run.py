@@ -50,9 +50,10 @@ def cases():
     from .cases import pull
     from .cases import notifications
     from .cases import rest
+    from .cases import fanout_posts
 
     # rebuild_graph replaces the users, follows and posts: it runs last.
-    return [core, size, fanout, reads, rebuild, append, deferred, demo, pull, notifications, rest, rebuild_graph]
+    return [core, size, fanout, reads, rebuild, append, deferred, fanout_posts, demo, pull, notifications, rest, rebuild_graph]
 
 
 def parse(argv):

@@ -29,6 +29,9 @@ CASES["13 group add"] = 4
 CASES["13 unread count"] = 2
 #: Case 15: a DRF page of 20 hydrated posts against TimelineView's JSON.
 CASES["15 DRF page"] = 1
+#: Case 16: ten posts batched against ten inline (keys/s); an inline post to 138 followers, mean and median.
+CASES["16 batched posts"] = 1
+CASES["16 inline post"] = 2
 
 
 @pytest.fixture(scope="module")
