@@ -6,13 +6,15 @@ tombstones, most recent first. ``merge`` combines sibling values:
 * per id, the entry with the greatest ``clock`` wins (on a tie a tombstone wins,
   then the greater content, so the result never depends on argument order);
 * live entries are ordered by (score, id), newest first for ``"desc"``;
-* live entries are trimmed to ``capacity`` (``max_items`` plus a margin), and
-  tombstones to the ``tombstones`` most recent ones.
+* live entries are trimmed to ``capacity`` (``max_items`` plus a margin); a
+  tombstone that beats a live version takes its score, and is kept while it is
+  among the ``tombstones`` most recent ones or fewer than ``capacity`` live entries
+  outrank it (at most ``capacity`` such), so a batch of deletes is never lost.
 
 Without trimming the merge is commutative, associative and idempotent. Trimming keeps
 those laws for the visible window (the first ``max_items`` live entries) as long as
 no more than ``margin`` deletes meet in one merge, and a deleted id stays deleted as
-long as its tombstone is among the ``tombstones`` most recent ones.
+long as its item could still be shown.
 """
 
 import json
@@ -104,11 +106,27 @@ def wins(a: Entry, b: Entry) -> bool:
         return a.clock > b.clock
     if a.deleted != b.deleted:
         return a.deleted
+    if a.deleted and not _identical(a.data, b.data):
+        # Two tombstones at one clock: the data decides first, since the winner takes
+        # the greater score anyway (``supersede``), so no grouping of a merge changes it.
+        return _canonical(a.data) > _canonical(b.data)
     if a.score != b.score:
         return a.score > b.score
     if _identical(a.data, b.data):
         return False
     return _canonical(a.data) > _canonical(b.data)
+
+
+def supersede(winner: Entry, loser: Entry) -> Entry:
+    """Return ``winner`` as it stands after beating ``loser``: a tombstone takes the greater score.
+
+    Deletes often carry score 0; ranked at the score of what they hide, they are kept
+    exactly as long as that item could still be shown (see ``normalize``). Taking the
+    maximum keeps the merge commutative and associative.
+    """
+    if winner.deleted and loser.score > winner.score:
+        return winner._replace(score=loser.score)
+    return winner
 
 
 def position(entry: Entry):
@@ -137,7 +155,28 @@ def normalize(by_id: dict, capacity: int, tombstones: int, order: str) -> list[E
     for entry in by_id.values():
         (dead if entry.deleted else live).append(entry)
     dead.sort(key=lambda e: (e.clock, position(e)), reverse=True)
-    return order_live(live, order)[:capacity] + dead[:tombstones]
+    shown = order_live(live, order)[:capacity]
+    return shown + dead[:tombstones] + _still_hiding(dead[tombstones:], shown, capacity, order)
+
+
+def _still_hiding(older: list[Entry], shown: list[Entry], capacity: int, order: str) -> list[Entry]:
+    """Return the older tombstones that could still hide a shown item, most recent first.
+
+    A tombstone is forgotten only once ``capacity`` live entries outrank it by
+    (score, id): an older version of the item it deleted, arriving late, would be
+    trimmed anyway. At most ``capacity`` of them are kept, those ranking first, so a
+    value holds at most ``capacity`` live entries and ``capacity + tombstones`` tombstones.
+    """
+    if not older:
+        return []
+    descending = order == "desc"
+    if len(shown) >= capacity:
+        bar = position(shown[-1])
+        older = [e for e in older if (position(e) > bar if descending else position(e) < bar)]
+    if len(older) > capacity:
+        older = sorted(older, key=position, reverse=descending)[:capacity]
+        older.sort(key=lambda e: (e.clock, position(e)), reverse=True)
+    return older
 
 
 def resolve(*sibling_lists) -> dict:
@@ -158,9 +197,11 @@ def resolve(*sibling_lists) -> dict:
         # entries: a newer clock, or the very same version again.
         elif entry.clock != current.clock:
             if entry.clock > current.clock:
-                by_id[entry.id] = entry
-        elif not (entry == current and _identical(entry.data, current.data)) and wins(entry, current):
-            by_id[entry.id] = entry
+                by_id[entry.id] = supersede(entry, current)
+            elif current.deleted and entry.score > current.score:
+                by_id[entry.id] = supersede(current, entry)
+        elif not (entry == current and _identical(entry.data, current.data)):
+            by_id[entry.id] = supersede(entry, current) if wins(entry, current) else supersede(current, entry)
     for group_id, versions in grouped.items():
         by_id[group_id] = Entry(*groups.join(*versions))
     return by_id
