@@ -60,9 +60,9 @@ class Appending:
                     change.id, change.score, change.data, change.clock, change.deleted, change.actor
                 )
             entries.append(entry)
-        return codecs.encode(
-            core.merge(entries, capacity=self.capacity, tombstones=self.max_tombstones, order=self.order)
-        )
+        # An appended value drops no tombstone: the deletes it carries are all news.
+        kept = max(self.max_tombstones, len(entries))
+        return codecs.encode(core.merge(entries, capacity=self.capacity, tombstones=kept, order=self.order))
 
     def _compact_many(self, keys):
         """Merge every value each of ``keys`` holds into one: one read and one write call for them all.
