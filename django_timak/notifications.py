@@ -24,6 +24,7 @@ from .exceptions import (
     ValueTooLarge,
     WriteConflict,
 )
+from .exclusions import check_actors, filtered
 from .handler import timelines
 from .hydrate import SHOWN_ACTORS, hydrate_pairs
 from .marks import Marks
@@ -82,9 +83,13 @@ def read_marks(alias: str, key: str) -> Marks:
         return marks_core.join(*(marks_core.decode(v) for v in values))
 
 
-def page(alias: str, key: str, *, limit: int = 20, cursor: str | None = None, shown: int = SHOWN_ACTORS):
-    """Return a ``NotificationPage``: one read of the feed, one of the marks, one query per model."""
-    found = read_page(alias, key, limit=limit, cursor=cursor)
+def page(alias: str, key: str, *, limit: int = 20, cursor: str | None = None, shown: int = SHOWN_ACTORS, exclude_actors=()):
+    """Return a ``NotificationPage``: one read of the feed, one of the marks, one query per model.
+
+    ``exclude_actors`` leaves out the groups whose members are all excluded, and the
+    excluded actors from the others' shown actors and counts (see ``exclusions``).
+    """
+    found = read_page(alias, key, limit=limit, cursor=cursor, exclude_actors=exclude_actors)
     marks = read_marks(alias, key)
     pairs = hydrate_pairs(found.entries, marks, shown)
     return NotificationPage([item for _, item in pairs], found.next_cursor, marks, found.entries)
@@ -126,8 +131,12 @@ class Unread:
     unseen: int
 
 
-def unread_count(alias: str, key: str) -> Unread:
-    """Return the reader's unread and unseen counts: one read, decoding only the entries above the marks."""
+def unread_count(alias: str, key: str, *, exclude_actors=()) -> Unread:
+    """Return the reader's unread and unseen counts: one read, decoding only the entries above the marks.
+
+    Items (and groups) that ``exclude_actors`` leaves out of the pages are not counted.
+    """
+    excluded = check_actors(exclude_actors)
     stored = marks_key(key)
     with _available(alias, key):
         timeline = timelines[alias]
@@ -144,7 +153,7 @@ def unread_count(alias: str, key: str) -> Unread:
         merged = core.merge(*newer, capacity=timeline.capacity, tombstones=timeline.max_tombstones, order=timeline.order)
     else:
         merged = newer[0]  # one stored value is merged already
-    shown = core.visible(merged, timeline.max_items)
+    shown = list(filtered(core.visible(merged, timeline.max_items), excluded))
     return Unread(
         sum(marks.is_unread(e.id, e.score) for e in shown),
         sum(marks.is_unseen(e.score) for e in shown),

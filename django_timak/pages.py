@@ -12,6 +12,7 @@ from typing import NamedTuple
 from . import codecs, entries as core
 from .entries import Entry
 from .exceptions import InvalidTimelineInput
+from .exclusions import check_actors, filtered
 from .inputs import check_key
 from .pagination import decode_cursor, encode_cursor, page_after
 
@@ -34,20 +35,29 @@ class Page:
 class PageReading:
     """The pages of a ``Timeline``: after a cursor, over one key or merged over several."""
 
-    def page(self, key: str, limit: int = 20, cursor: str | None = None, *, sources=()) -> Page:
+    def page(self, key: str, limit: int = 20, cursor: str | None = None, *, sources=(), exclude_actors=()) -> Page:
         """Return ``limit`` items after ``cursor`` (from the top when None).
 
         ``sources`` are more keys merged into the page at read time (the timelines of
-        pulled authors the reader follows): see ``merged_entries``.
+        pulled authors the reader follows): see ``merged_entries``. A source may be a
+        ``(key, actor)`` pair naming whose timeline it is. ``exclude_actors`` (a set,
+        frozenset, list or tuple of actors) leaves out their items, their group
+        memberships, and the sources that are theirs, which are not read at all
+        (see ``exclusions``); the page still holds ``limit`` items when the timeline does.
         """
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise InvalidTimelineInput(f"limit must be a positive int, not {limit!r}")
+        excluded = check_actors(exclude_actors)
         after = decode_cursor(cursor) if cursor is not None else None
-        keys = tuple(dict.fromkeys((key, *sources)))
+        keys = tuple(dict.fromkeys((key, *_source_keys(sources, excluded))))
         if len(keys) == 1:
-            found, more = page_after(core.visible(self._read(key), self.max_items), after, limit, self.order)
+            shown = core.visible(self._read(key), self.max_items)
+            if excluded:
+                found, more = _page_of(filtered(page_after(shown, after, len(shown), self.order)[0], excluded), None, limit, self.order)
+            else:
+                found, more = page_after(shown, after, limit, self.order)
         else:
-            found, more = _page_of(self.merged_entries(keys), after, limit, self.order)
+            found, more = _page_of(filtered(self.merged_entries(keys), excluded), after, limit, self.order)
         next_cursor = encode_cursor(found[-1]) if more else None
         return Page([e.value for e in found], next_cursor, found, keys)
 
@@ -131,6 +141,20 @@ def _winners_across(views) -> dict:
     if not repeated:
         return {}
     return core.resolve(*([e for e in view.shown if e.id in repeated] for view in views))
+
+
+def _source_keys(sources, excluded: frozenset):
+    """Yield the keys of ``sources`` (keys, or ``(key, actor)`` pairs) whose actor is not excluded."""
+    if isinstance(sources, (str, bytes)):
+        raise InvalidTimelineInput(f"sources must be a collection of keys, not the single key {sources!r}")
+    for source in sources:
+        if isinstance(source, tuple):
+            if len(source) != 2 or not isinstance(source[0], str):
+                raise InvalidTimelineInput(f"a source is a key or a (key, actor) pair, not {source!r}")
+            if source[1].__class__ in (str, int) and source[1] in excluded:
+                continue
+            source = source[0]
+        yield source
 
 
 def _page_of(entries, after, limit: int, order: str):

@@ -19,7 +19,7 @@ from .handler import timelines
 logger = logging.getLogger("django_timak")
 
 
-def read_page(alias: str, key: str, *, limit: int, cursor: str | None, sources=()):
+def read_page(alias: str, key: str, *, limit: int, cursor: str | None, sources=(), exclude_actors=()):
     """Return a ``Page`` of ``key`` (merged with the ``sources`` keys); raise TimelineUnavailable if the store cannot answer now.
 
     ``InvalidCursor`` and ``InvalidKey`` pass through: they are the client's mistakes.
@@ -30,7 +30,7 @@ def read_page(alias: str, key: str, *, limit: int, cursor: str | None, sources=(
         logger.error("timak: timeline %r cannot be read, it is misconfigured: %s", alias, e)
         raise TimelineUnavailable(f"timeline {alias!r} is misconfigured") from e
     try:
-        return timeline.page(key, limit=limit, cursor=cursor, sources=sources)
+        return timeline.page(key, limit=limit, cursor=cursor, sources=sources, exclude_actors=exclude_actors)
     except (TimelineBackendError, CorruptValue) as e:
         if not alias_settings(alias)["IGNORE_EXCEPTIONS"]:
             raise

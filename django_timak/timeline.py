@@ -221,7 +221,7 @@ class Timeline(PageReading, Appending, AsyncTimeline):
         checked = []
         for change in changes:
             check_clock(change.clock)
-            checked.append(make_entry(change.id, change.score, change.data, change.clock, change.deleted))
+            checked.append(make_entry(change.id, change.score, change.data, change.clock, change.deleted, change.actor))
         return self._write(key, checked)
 
     #: The old names of ``add_and_delete`` and ``replay``.
