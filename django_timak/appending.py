@@ -74,10 +74,16 @@ class Appending:
         """
         if not keys:
             return
+        decoded = {}  # the keys hold the same appended values (one fan-out's): each is decoded once
+
+        def merged(values):
+            found = [decoded.get(v) or decoded.setdefault(v, codecs.decode(v)) for v in values]
+            return core.merge(*found, capacity=self.capacity, tombstones=self.max_tombstones, order=self.order)
+
         try:
             found = self.backend.read_many(keys)
             self.backend.write_many(
-                {key: (self._encode(self._merged(v)), v.token) for key, v in found.items() if len(v.values) > 1}
+                {key: (self._encode(merged(v.values)), v.token) for key, v in found.items() if len(v.values) > 1}
             )
         except (TimelineBackendError, ValueTooLarge) as e:
             shown = repr(keys[0]) if len(keys) == 1 else f"{len(keys)} keys ({keys[0]!r}, ...)"
