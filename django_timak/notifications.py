@@ -24,6 +24,7 @@ from .exceptions import (
     ValueTooLarge,
     WriteConflict,
 )
+from .erasure_record import ERASURE_KEY, erased
 from .exclusions import check_actors, filtered
 from .handler import timelines
 from .hydrate import SHOWN_ACTORS, hydrate_pairs
@@ -140,7 +141,8 @@ def unread_count(alias: str, key: str, *, exclude_actors=()) -> Unread:
     stored = marks_key(key)
     with _available(alias, key):
         timeline = timelines[alias]
-        found = timeline.backend.read_many([key, stored])
+        found = timeline.backend.read_many([key, stored, ERASURE_KEY])
+        excluded |= erased(tuple(bytes(v) for v in found[ERASURE_KEY].values))
         marks = marks_core.join(*(marks_core.decode(v) for v in found[stored].values))
         values = sorted(found[key].values, key=len)
         if not values:

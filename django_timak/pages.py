@@ -12,7 +12,8 @@ from typing import NamedTuple
 from . import codecs, entries as core
 from .entries import Entry
 from .exceptions import InvalidTimelineInput
-from .exclusions import check_actors, filtered
+from .erasure_record import ERASURE_KEY, erased
+from .exclusions import check_actors, filtered, keep
 from .inputs import check_key
 from .pagination import decode_cursor, encode_cursor, page_after
 
@@ -51,7 +52,9 @@ class PageReading:
         after = decode_cursor(cursor) if cursor is not None else None
         keys = tuple(dict.fromkeys((key, *_source_keys(sources, excluded))))
         if len(keys) == 1:
-            shown = core.visible(self._read(key), self.max_items)
+            stored, erased = self._read_erased(key)
+            excluded |= erased
+            shown = core.visible(stored, self.max_items)
             if excluded:
                 found, more = _page_of(filtered(page_after(shown, after, len(shown), self.order)[0], excluded), None, limit, self.order)
             else:
@@ -70,11 +73,14 @@ class PageReading:
         a source is read because the reader follows it now. Ordered by (score, id) and
         cut at ``max_items``, so a cursor pages across the keys as over one. Each key's
         items are already in order, so a first page looks at a few items of each.
+        The erasure record is read in the same ``read_many``: erased actors never show.
         """
         for key in keys:
             check_key(key)
         views = []
-        for key, versioned in self.backend.read_many(keys).items():
+        found = self.backend.read_many([*keys, ERASURE_KEY])
+        erased_now = erased(tuple(bytes(v) for v in found.pop(ERASURE_KEY).values))
+        for key, versioned in found.items():
             if key != keys[0] and len(versioned.values) == 1:
                 views.append(source_view(bytes(versioned.values[0]), self.max_items))
                 continue
@@ -100,6 +106,10 @@ class PageReading:
             if tomb is not None and core.wins(tomb, entry):
                 continue
             count += 1
+            if erased_now:
+                entry = keep(entry, erased_now)
+                if entry is None:
+                    continue
             yield entry
 
 

@@ -21,13 +21,15 @@ from .entries import Entry, tombstone
 from .exceptions import InvalidTimelineInput, TimelineBackendError, ValueTooLarge, WriteConflict
 from .inputs import check_clock, check_id, check_key, make_entry, to_score
 from .pages import Page, PageReading, source_view
+from .erasure_record import Erasing
+from .exclusions import filtered
 
 __all__ = ["Page", "Timeline", "check_id", "check_key", "source_view", "to_score"]
 
 logger = logging.getLogger("django_timak")
 
 
-class Timeline(PageReading, Appending, AsyncTimeline):
+class Timeline(PageReading, Appending, Erasing, AsyncTimeline):
     """Timelines stored in one backend, all with the same capacity and order.
 
     ``connection=`` is accepted for ``backend=`` so that timak code changes one line.
@@ -100,7 +102,9 @@ class Timeline(PageReading, Appending, AsyncTimeline):
 
     def get(self, key: str, raw: bool = False) -> list:
         """Return the visible timeline: data (or ids), or the entries with ``raw=True``."""
-        return self._show(self._read(key), raw)
+        stored, erased = self._read_erased(key)
+        shown = list(filtered(core.visible(stored, self.max_items), erased))
+        return shown if raw else [e.value for e in shown]
 
     def _read(self, key):
         check_key(key)

@@ -1,0 +1,122 @@
+"""The store-wide erasure record: which actors are erased, one small grow-only CRDT per store.
+
+It lives under the reserved key ``ERASURE_KEY`` beside the timelines, as a map
+``{actor: clock}`` of erased actors to the clock of their erasure. Erasing appends
+a one-actor value blind; concurrent erasures, Riak siblings and appended values all
+join by union, the greater clock kept per actor, so no erasure is ever lost and the
+join is commutative, associative and idempotent. Every page reads it in the same
+``read_many`` as the timeline (no extra round trip), and the decoded set is cached
+by the stored bytes, as ``pages.source_view`` caches a pulled source.
+
+An entry is kept forever: about 30 bytes per erased actor, a price paid once per
+account deleted, and what keeps any delayed write of an erased actor's item (an
+outbox drained late, a stale sibling) hidden after physical removal.
+"""
+
+import functools
+import json
+import logging
+
+from .exceptions import CorruptValue, TimelineBackendError, WriteConflict
+from .exclusions import check_actors, keep
+from .inputs import check_key
+
+logger = logging.getLogger("django_timak")
+
+#: The reserved key of the erasure record in every store (a timeline cannot be named so by declarations).
+ERASURE_KEY = "timak:erased"
+MAGIC = b"tkE1"
+
+_dumps = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode
+
+
+def encode(record: dict) -> bytes:
+    """Return the stored bytes of ``{actor: clock}``, as pairs so that int actors read back as ints."""
+    return MAGIC + _dumps([[actor, clock] for actor, clock in sorted(record.items(), key=lambda i: (isinstance(i[0], str), i[0]))]).encode()
+
+
+def decode(value: bytes) -> dict:
+    """Return ``{actor: clock}`` of one stored value; raise CorruptValue for foreign bytes."""
+    if bytes(value[:4]) != MAGIC:
+        raise CorruptValue(f"not a django-timak erasure record (header {bytes(value[:4])!r})")
+    try:
+        return {actor: clock for actor, clock in json.loads(bytes(value[4:]))}
+    except (ValueError, TypeError) as e:
+        raise CorruptValue(f"cannot decode a django-timak erasure record: {e}") from e
+
+
+def join(*records: dict) -> dict:
+    """Return the union of records, the greatest clock kept per actor."""
+    joined = {}
+    for record in records:
+        for actor, clock in record.items():
+            if clock > joined.get(actor, -1):
+                joined[actor] = clock
+    return joined
+
+
+@functools.lru_cache(maxsize=8)
+def erased(values: tuple) -> frozenset:
+    """Return the erased actors of the values stored under ``ERASURE_KEY``, decoded once per distinct bytes."""
+    return frozenset(join(*(decode(v) for v in values)))
+
+
+class Erasing:
+    """The erasure half of ``Timeline``: record an erased actor, read the record, purge a key of them."""
+
+    def erase_actor(self, actor) -> None:
+        """Erase ``actor`` from every timeline of this store: from the next read on, no page shows their items.
+
+        One blind append to the erasure record; the items are removed from each
+        value later, by ``purge_actors`` (``manage.py timak_erase``).
+        """
+        (actor,) = check_actors([actor], "actor")
+        count = self.backend.append(ERASURE_KEY, encode({actor: self.clock.now(0)}))
+        if count >= self.compact_on_append:
+            versioned = self.backend.read(ERASURE_KEY)
+            joined = join(*(decode(v) for v in versioned.values))
+            try:
+                self.backend.write(ERASURE_KEY, encode(joined), versioned.token)
+            except (WriteConflict, TimelineBackendError) as e:
+                logger.warning("timak: compacting the erasure record failed (the erasure is stored): %s", e)
+
+    def erased_actors(self) -> frozenset:
+        """Return the actors erased from this store."""
+        return erased(tuple(bytes(v) for v in self.backend.read(ERASURE_KEY).values))
+
+    def _read_erased(self, key):
+        """Return ``(merged value of key, erased actors)`` from one ``read_many``, compacting the key if due."""
+        check_key(key)
+        found = self.backend.read_many([key, ERASURE_KEY])
+        versioned = found[key]
+        stored = self._merged(versioned)
+        if len(versioned.values) >= self.compact_on_read:
+            self._repair(key, stored, versioned.token)
+        return stored, erased(tuple(bytes(v) for v in found[ERASURE_KEY].values))
+
+    def purge_actors(self, key: str, actors) -> bool:
+        """Rewrite ``key`` without the items and group members of ``actors``; return True if it held any.
+
+        Physical removal after ``erase_actor``: the read-time exclusion already hides
+        them, this makes the stored value forget their data.
+        """
+        removed = check_actors(actors, "actors")
+        for attempt in range(self.max_attempts):
+            versioned = self.backend.read(key)
+            if not versioned.values:
+                return False
+            stored = self._merged(versioned)
+            purged = []
+            for entry in stored:
+                shown = entry if entry.deleted else keep(entry, removed)
+                if shown is not None:
+                    purged.append(shown)
+            held = purged != stored
+            if not held and len(versioned.values) == 1:
+                return False
+            try:
+                self.backend.write(key, self._encode(purged), versioned.token)
+            except WriteConflict:
+                continue
+            return held
+        raise WriteConflict(f"gave up purging {key!r} after {self.max_attempts} conflicting writes", key=key)
