@@ -51,9 +51,10 @@ def cases():
     from .cases import notifications
     from .cases import rest
     from .cases import fanout_posts
+    from .cases import exclusions
 
     # rebuild_graph replaces the users, follows and posts: it runs last.
-    return [core, size, fanout, reads, rebuild, append, deferred, fanout_posts, demo, pull, notifications, rest, rebuild_graph]
+    return [core, size, fanout, reads, rebuild, append, deferred, fanout_posts, demo, pull, notifications, rest, exclusions, rebuild_graph]
 
 
 def parse(argv):

@@ -23,6 +23,9 @@ from .handler import timelines
 from .notifications import MARKS_SUFFIX
 from .refs import make_ref, parse_ref
 
+#: Keys purged per ``read_many`` and ``write_many``.
+CHUNK = 500
+
 
 def actor_ref(ref_or_instance) -> str:
     """Return the reference of a saved instance, or check that a reference names an installed model."""
@@ -96,12 +99,17 @@ def purge(ref: str, alias: str, *, dry_run: bool = False, progress=None) -> Purg
     keys, listed = keys_to_purge(ref, alias)
     result = Purged(alias, len(keys), listed=listed)
     timeline = timelines[alias]
-    for done, key in enumerate(keys, 1):
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start : start + CHUNK]
         if not dry_run:
             try:
-                result.rewritten += timeline.purge_actors(key, {ref})
-            except CorruptValue:
-                result.skipped.append(key)
+                result.rewritten += len(timeline.purge_actors_many(chunk, {ref}))
+            except CorruptValue:  # a foreign value among them: purge one by one, and name it
+                for key in chunk:
+                    try:
+                        result.rewritten += timeline.purge_actors(key, {ref})
+                    except CorruptValue:
+                        result.skipped.append(key)
         if progress is not None:
-            progress(done, len(keys))
+            progress(start + len(chunk), len(keys))
     return result

@@ -100,23 +100,38 @@ class Erasing:
         Physical removal after ``erase_actor``: the read-time exclusion already hides
         them, this makes the stored value forget their data.
         """
+        return key in self.purge_actors_many([key], actors)
+
+    def purge_actors_many(self, keys, actors, chunk: int = 500) -> set:
+        """Purge many keys as ``purge_actors`` does, a ``read_many`` and a ``write_many`` per chunk; return the keys that held any."""
         removed = check_actors(actors, "actors")
+        keys = list(keys)
+        held = set()
         for attempt in range(self.max_attempts):
-            versioned = self.backend.read(key)
-            if not versioned.values:
-                return False
-            stored = self._merged(versioned)
-            purged = []
-            for entry in stored:
-                shown = entry if entry.deleted else keep(entry, removed)
-                if shown is not None:
-                    purged.append(shown)
-            held = purged != stored
-            if not held and len(versioned.values) == 1:
-                return False
-            try:
-                self.backend.write(key, self._encode(purged), versioned.token)
-            except WriteConflict:
-                continue
-            return held
-        raise WriteConflict(f"gave up purging {key!r} after {self.max_attempts} conflicting writes", key=key)
+            conflicted = []
+            for start in range(0, len(keys), chunk):
+                writes = {}
+                for key, versioned in self.backend.read_many(keys[start : start + chunk]).items():
+                    if not versioned.values:
+                        continue
+                    stored = self._merged(versioned)
+                    purged = _without(stored, removed)
+                    if purged != stored:
+                        held.add(key)
+                    if purged != stored or len(versioned.values) > 1:
+                        writes[key] = (self._encode(purged), versioned.token)
+                conflicted += self.backend.write_many(writes) if writes else ()
+            if not conflicted:
+                return held
+            keys = conflicted
+        raise WriteConflict(f"gave up purging {keys[0]!r} after {self.max_attempts} conflicting writes", key=keys[0])
+
+
+def _without(stored, removed: frozenset) -> list:
+    """Return a stored value without the live items and group members of ``removed`` actors."""
+    purged = []
+    for entry in stored:
+        shown = entry if entry.deleted else keep(entry, removed)
+        if shown is not None:
+            purged.append(shown)
+    return purged
