@@ -79,6 +79,10 @@ class AsyncTimeline:
     acatch_up = _async_form("catch_up")
     aremove_items = _async_form("remove_items")
     aappend_changes = _async_form("append_changes")
+    aerase_actor = _async_form("erase_actor")
+    aerased_actors = _async_form("erased_actors")
+    apurge_actors = _async_form("purge_actors")
+    apurge_actors_many = _async_form("purge_actors_many")
     #: The old names of ``aadd_and_delete`` and ``areplay``.
     aupdate = aadd_and_delete
     aapply = areplay

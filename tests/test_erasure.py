@@ -120,3 +120,17 @@ def test_erasures_survive_appends_and_compaction_in_any_interleaving(steps, stor
             timeline.get("k")
         assert timeline.erased_actors() == erased
         assert all(e.actor not in erased for e in timeline.get("k", raw=True))
+
+
+def test_the_async_forms_erase_and_read_the_record_as_the_sync_ones_do():
+    import asyncio
+
+    timeline = Timeline(MemoryBackend(), max_items=10)
+    timeline.replay("k", items(4, lambda i: "u:gone" if i % 2 else "u:kept"))
+
+    async def scenario():
+        await timeline.aerase_actor("u:gone")
+        return await timeline.aerased_actors(), await timeline.apage("k"), await timeline.apurge_actors("k", {"u:gone"})
+
+    erased, page, purged = asyncio.run(scenario())
+    assert erased == {"u:gone"} and page.items == [2, 0] and purged is True
