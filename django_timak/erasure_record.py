@@ -85,14 +85,16 @@ class Erasing:
         return erased(tuple(bytes(v) for v in self.backend.read(ERASURE_KEY).values))
 
     def _read_erased(self, key):
-        """Return ``(merged value of key, erased actors)`` from one ``read_many``, compacting the key if due."""
+        """Return ``(merged value of key, erased actors)`` from one ``read_many``, compacting the key (without them) if due."""
         check_key(key)
         found = self.backend.read_many([key, ERASURE_KEY])
         versioned = found[key]
         stored = self._merged(versioned)
+        actors = erased(tuple(bytes(v) for v in found[ERASURE_KEY].values))
         if len(versioned.values) >= self.compact_on_read:
-            self._repair(key, stored, versioned.token)
-        return stored, erased(tuple(bytes(v) for v in found[ERASURE_KEY].values))
+            # The write-back of a read forgets the erased actors' items: they are read-hidden already.
+            self._repair(key, _without(stored, actors) if actors else stored, versioned.token)
+        return stored, actors
 
     def purge_actors(self, key: str, actors) -> bool:
         """Rewrite ``key`` without the items and group members of ``actors``; return True if it held any.
