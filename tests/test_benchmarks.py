@@ -32,6 +32,9 @@ CASES["15 DRF page"] = 1
 #: Case 16: ten posts batched against ten inline (keys/s); an inline post to 138 followers, mean and median.
 CASES["16 batched posts"] = 1
 CASES["16 inline post"] = 2
+#: Case 19: a first page excluding 100 actors; erasing a user, and purging their items (keys/s).
+CASES["19 exclusions"] = 1
+CASES["19 erasure"] = 2
 
 
 @pytest.fixture(scope="module")
