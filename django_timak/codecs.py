@@ -4,21 +4,35 @@ A stored value starts with a 4-byte header: the magic ``tk``, the format version
 the compressor's code. Any value therefore reads back whatever ``COMPRESS`` setting
 the reader has, so the setting can change on a live system.
 
-The body is compact JSON: ``[live, tombstones]``, each entry a list
-``[id, score, clock]`` with the data appended when there is any (a tombstone's
-data marks an item detached by an unfollow rather than deleted), and a live entry's
-actor after its data (null when it has none) when it has one.
+Version 2 (written today) lets a page decode only the entries it serves. After the
+header come a 4-byte big-endian length, the *head* (compressed JSON
+``[actors, tombstones, index]``), then the *blocks*: the live entries in timeline
+order, ``BLOCK_SIZE`` a block, each block compressed on its own. The index holds,
+per block, ``[first score, first id, last score, last id, count, offset, length]``
+(the offset counted from the first block), so ``iter_live`` skips the blocks before
+a cursor without decompressing them. The tombstones sit in the head, where a merge
+reaches them without the blocks. A live entry is ``[id, score, clock]``, then its
+data when it has data or an actor, then its actor as an index into the head's table
+of the value's distinct actors.
+
+Version 1 (still read; rewritten as version 2 by the next write) is one compressed
+JSON body ``[live, tombstones]``, each entry ``[id, score, clock]`` with the data
+appended when there is any (a tombstone's data marks an item detached by an unfollow
+rather than deleted), and a live entry's actor after its data when it has one.
 """
 
 import json
 import threading
 import zlib
 
-from .entries import Entry, tombstone
+from .entries import Entry, position, tombstone
 from .exceptions import CorruptValue, InvalidData
 
 MAGIC = b"tk"
-VERSION = 1
+VERSION = 2
+V1, V2 = b"\x01", b"\x02"
+#: Live entries a block of a version 2 value holds.
+BLOCK_SIZE = 32
 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
 _loads = json.loads
@@ -87,50 +101,162 @@ def check_compress(compress) -> None:
             raise ImportError("COMPRESS 'zstd' needs django-timak[zstd] (zstandard)") from e
 
 
+def _check_keys(data) -> None:
+    """Raise InvalidData for a dict key that is not a str, at any depth (JSON would make it one)."""
+    if isinstance(data, dict):
+        for key, item in data.items():
+            if not isinstance(key, str):
+                raise InvalidData(f"obj_data keys must be strings, not {key!r}: JSON would turn it into {str(key)!r}")
+            _check_keys(item)
+    elif isinstance(data, (list, tuple)):
+        for item in data:
+            _check_keys(item)
+
+
 def dumps_data(data) -> str:
-    """Return ``data`` as compact JSON, or raise InvalidData naming the problem."""
+    """Return ``data`` as compact JSON, or raise InvalidData naming the problem.
+
+    Data must read back as it was written: non-string dict keys and lone surrogates
+    (which no UTF-8 store can hold) are refused rather than changed.
+    """
+    _check_keys(data)
     try:
-        return _dumps(data)
+        text = _dumps(data)
+        text.encode()
+    except UnicodeEncodeError as e:
+        raise InvalidData(f"obj_data cannot hold a lone surrogate: {e}") from e
     except (TypeError, ValueError) as e:
         raise InvalidData(f"obj_data must be JSON-serialisable: {e}") from e
+    return text
+
+
+def _header(value):
+    """Return ``(version byte, compressor)`` of stored bytes; raise CorruptValue for foreign bytes."""
+    version, code = value[2:3], value[3:4]
+    if value[:2] != MAGIC or version not in (V1, V2) or code not in _BY_CODE:
+        raise CorruptValue(f"not a django-timak value (header {bytes(value[:4])!r})")
+    return version, _compressor(code)
+
+
+def _corrupt(e) -> CorruptValue:
+    return CorruptValue(f"cannot decode a django-timak value: {e}")
 
 
 def encode(entries: list[Entry], compress=None) -> bytes:
-    """Return the stored bytes of a normalised value (live entries, then tombstones)."""
-    live, dead = [], []
+    """Return the version 2 bytes of a normalised value (live entries in timeline order, then tombstones)."""
+    code, _ = COMPRESSORS[compress]
+    compressor = _compressor(code)
+    actors, dead, live = {}, [], []
     for e in entries:
         if e.deleted:
             dead.append((e.id, e.score, e.clock) if e.data is None else (e.id, e.score, e.clock, e.data))
         elif e.actor is not None:
-            live.append((e.id, e.score, e.clock, e.data, e.actor))
+            live.append((e.id, e.score, e.clock, e.data, actors.setdefault(e.actor, len(actors))))
         elif e.data is None:
             live.append((e.id, e.score, e.clock))
         else:
             live.append((e.id, e.score, e.clock, e.data))
-    code, _ = COMPRESSORS[compress]
-    body = _dumps((live, dead)).encode()
-    return MAGIC + bytes((VERSION,)) + code + _compressor(code).compress(body)
+    index, blocks, offset = [], [], 0
+    for start in range(0, len(live), BLOCK_SIZE):
+        block = live[start : start + BLOCK_SIZE]
+        packed = compressor.compress(_dumps(block).encode())
+        first, last = block[0], block[-1]
+        index.append((first[1], first[0], last[1], last[0], len(block), offset, len(packed)))
+        blocks.append(packed)
+        offset += len(packed)
+    head = compressor.compress(_dumps((list(actors), dead, index)).encode())
+    return b"".join((MAGIC, V2, code, len(head).to_bytes(4, "big"), head, *blocks))
 
 
-def _live(fields) -> Entry:
+def _live(fields, actors=None) -> Entry:
     """Return the live entry of one encoded ``[id, score, clock, data?, actor?]``."""
     if len(fields) > 4:
-        return Entry(fields[0], fields[1], fields[2], fields[3], False, fields[4])
+        actor = fields[4] if actors is None else actors[fields[4]]
+        return Entry(fields[0], fields[1], fields[2], fields[3], False, actor)
     return Entry(*fields)
 
 
+def _dead(fields) -> Entry:
+    # A tombstone's data is DETACHED, or a group's removed members (see ``groups``).
+    return Entry(*fields, True) if len(fields) > 3 else tombstone(fields[0], fields[2], fields[1])
+
+
+class _Layout:
+    """A version 2 value opened: its head decoded, its blocks decompressed only when asked."""
+
+    def __init__(self, value, compressor):
+        size = int.from_bytes(value[4:8], "big")
+        if len(value) < 8 + size:
+            raise CorruptValue("cannot decode a django-timak value: truncated head")
+        self.actors, self.dead, self.index = _loads(compressor.decompress(value[8 : 8 + size]))
+        self.value, self.base, self.compressor = value, 8 + size, compressor
+
+    def block(self, number) -> list[Entry]:
+        *_, offset, length = self.index[number]
+        start = self.base + offset
+        raw = _loads(self.compressor.decompress(self.value[start : start + length]))
+        return [_live(fields, self.actors) for fields in raw]
+
+
 def decode(value: bytes) -> list[Entry]:
-    """Return the entries of stored bytes; raise CorruptValue for foreign bytes."""
-    if value[:2] != MAGIC or value[2:3] != bytes((VERSION,)) or value[3:4] not in _BY_CODE:
-        raise CorruptValue(f"not a django-timak value (header {bytes(value[:4])!r})")
+    """Return the entries of stored bytes (either version); raise CorruptValue for foreign bytes."""
+    version, compressor = _header(value)
     try:
-        live, dead = _loads(_compressor(value[3:4]).decompress(value[4:]))
-        # A tombstone's data is DETACHED, or a group's removed members (see ``groups``).
-        return [_live(e) for e in live] + [Entry(*e, True) if len(e) > 3 else tombstone(e[0], e[2], e[1]) for e in dead]
+        if version == V1:
+            live, dead = _loads(compressor.decompress(value[4:]))
+            return [_live(e) for e in live] + [_dead(e) for e in dead]
+        layout = _Layout(value, compressor)
+        found = [e for number in range(len(layout.index)) for e in layout.block(number)]
+        return found + [_dead(e) for e in layout.dead]
     except CorruptValue:
         raise
     except Exception as e:  # zlib.error, zstandard.ZstdError, JSON and shape errors
-        raise CorruptValue(f"cannot decode a django-timak value: {e}") from e
+        raise _corrupt(e) from e
+
+
+def _beyond(here, after, descending) -> bool:
+    """Return True if position ``here`` comes after position ``after`` in timeline order."""
+    return here < after if descending else here > after
+
+
+def iter_live(value: bytes, after=None, order: str = "desc", limit: int | None = None):
+    """Yield the live entries after position ``after`` among the first ``limit``, in timeline order.
+
+    A version 2 value decompresses only the blocks it yields from: those wholly
+    before the cursor are skipped by the index, and iteration that stops early (a
+    page of 20) leaves the rest untouched. ``limit`` is the timeline's ``max_items``
+    (entries beyond it are the merge's margin, never shown).
+    """
+    version, compressor = _header(value)
+    descending = order == "desc"
+    try:
+        if version == V1:
+            live = _loads(compressor.decompress(value[4:]))[0][:limit]
+            for fields in live:
+                entry = _live(fields)
+                if after is None or _beyond(position(entry), after, descending):
+                    yield entry
+            return
+        layout = _Layout(value, compressor)
+    except CorruptValue:
+        raise
+    except Exception as e:
+        raise _corrupt(e) from e
+    left = float("inf") if limit is None else limit
+    for number, (_, _, last_score, last_id, count, _, _) in enumerate(layout.index):
+        if left <= 0:
+            return
+        if after is not None and not _beyond(position(Entry(last_id, last_score, 0)), after, descending):
+            left -= count
+            continue
+        try:
+            block = layout.block(number)
+        except Exception as e:
+            raise _corrupt(e) from e
+        for entry in block[: max(0, min(count, left))]:
+            if after is None or _beyond(position(entry), after, descending):
+                yield entry
+        left -= count
 
 
 _scan = json.JSONDecoder().raw_decode
@@ -142,10 +268,16 @@ def decode_newer(value: bytes, floor) -> list[Entry]:
     A count of what is new (an unread count) then costs the new entries, not the
     whole value. ``floor`` None decodes every live entry.
     """
-    if value[:2] != MAGIC or value[2:3] != bytes((VERSION,)) or value[3:4] not in _BY_CODE:
-        raise CorruptValue(f"not a django-timak value (header {bytes(value[:4])!r})")
+    version, compressor = _header(value)
+    if version == V2:
+        found = []
+        for entry in iter_live(value):
+            if floor is not None and entry.score <= floor:
+                break
+            found.append(entry)
+        return found
     try:
-        body = _compressor(value[3:4]).decompress(value[4:]).decode()
+        body = compressor.decompress(value[4:]).decode()
         found = []
         index = 2  # past "[[": entries follow, separated by "," (the encoder writes no spaces)
         while body[index - 1] != "]" and body[index] != "]":
@@ -156,4 +288,4 @@ def decode_newer(value: bytes, floor) -> list[Entry]:
             index += 1
         return found
     except Exception as e:  # zlib.error, zstandard.ZstdError, JSON and shape errors
-        raise CorruptValue(f"cannot decode a django-timak value: {e}") from e
+        raise _corrupt(e) from e
