@@ -113,7 +113,7 @@ def wins(a: Entry, b: Entry) -> bool:
     if a.score != b.score:
         return a.score > b.score
     if _identical(a.data, b.data):
-        return False
+        return a.actor != b.actor and _canonical(a.actor) > _canonical(b.actor)
     return _canonical(a.data) > _canonical(b.data)
 
 
@@ -121,8 +121,8 @@ def supersede(winner: Entry, loser: Entry) -> Entry:
     """Return ``winner`` as it stands after beating ``loser``: a tombstone takes the greater score.
 
     Deletes often carry score 0; ranked at the score of what they hide, they are kept
-    exactly as long as that item could still be shown (see ``normalize``). Taking the
-    maximum keeps the merge commutative and associative.
+    as long as that item could still be shown (see ``normalize``). The score is a rank
+    for retention only: what the merge shows and hides never depends on it.
     """
     if winner.deleted and loser.score > winner.score:
         return winner._replace(score=loser.score)
