@@ -52,17 +52,30 @@ class PageReading:
         after = decode_cursor(cursor) if cursor is not None else None
         keys = tuple(dict.fromkeys((key, *_source_keys(sources, excluded))))
         if len(keys) == 1:
-            stored, erased = self._read_erased(key)
+            shown, erased = self._visible_after(key, after)
             excluded |= erased
-            shown = core.visible(stored, self.max_items)
-            if excluded:
-                found, more = _page_of(filtered(page_after(shown, after, len(shown), self.order)[0], excluded), None, limit, self.order)
-            else:
-                found, more = page_after(shown, after, limit, self.order)
+            found, more = _page_of(filtered(shown, excluded), None, limit, self.order)
         else:
             found, more = _page_of(filtered(self.merged_entries(keys), excluded), after, limit, self.order)
         next_cursor = encode_cursor(found[-1]) if more else None
         return Page([e.value for e in found], next_cursor, found, keys)
+
+    def _visible_after(self, key, after):
+        """Return ``(visible entries after position after, erased actors)`` of one key, from one ``read_many``.
+
+        A key holding one value is paged from ``codecs.iter_live``, which decodes only
+        the blocks the page reads; siblings are merged (and compacted when due) first.
+        """
+        check_key(key)
+        found = self.backend.read_many([key, ERASURE_KEY])
+        versioned, erased_now = found[key], erased(tuple(bytes(v) for v in found[ERASURE_KEY].values))
+        if len(versioned.values) == 1:
+            return codecs.iter_live(bytes(versioned.values[0]), after, self.order, self.max_items), erased_now
+        stored = self._merged(versioned)
+        if len(versioned.values) >= self.compact_on_read:
+            self._repair(key, stored, versioned.token)
+        shown = core.visible(stored, self.max_items)
+        return page_after(shown, after, len(shown), self.order)[0], erased_now
 
     def merged_entries(self, keys):
         """Yield the visible items of several keys read at once, as one timeline, top first.
