@@ -9,6 +9,7 @@ from django_timak import codecs
 from django_timak.backends.base import BaseBackend, Versioned
 from django_timak.backends.memory import MemoryBackend
 from django_timak.entries import Entry, merge, tombstone
+from django_timak.erasure_record import ERASURE_KEY
 from django_timak.timeline import Timeline
 
 from ..items import entries, items
@@ -32,6 +33,8 @@ class FrozenSiblings(BaseBackend):
         self.values = values
 
     def read(self, key):
+        if key == ERASURE_KEY:  # the store-wide erasure record, read beside every key: empty
+            return Versioned([], None)
         return Versioned(list(self.values), "frozen")
 
     def write(self, key, value, token):
