@@ -17,6 +17,7 @@ import json
 import string
 from functools import partial
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model
 
 from . import codecs, groups
@@ -161,10 +162,24 @@ class TimelineField:
         """Return ``(id, score, data, actor)`` for ``row``; a group's actors are its members', so its actor is None."""
         data = self.stored_data(row)
         if self.group is None:
-            return make_ref(row), to_score(getattr(row, self.score)), data, _reference(row, self.actor)
+            return make_ref(row), to_score(getattr(row, self.score)), data, self.actor_of(row)
         info = {"target": _reference(row, self.target), "data": data}
         change = groups.change(make_ref(row), _reference(row, self.actor), info)
         return str(self.group(row)), to_score(getattr(row, self.score)), change, None
+
+    def actor_of(self, row):
+        """Return the reference of who ``row`` is by, or None (no ``actor``, or a null foreign key)."""
+        return _reference(row, self.actor)
+
+    def actor_model(self, model):
+        """Return the model ``actor`` names by a foreign key of ``model``, or None (a callable, or no actor)."""
+        if not isinstance(self.actor, str):
+            return None
+        try:
+            related = model._meta.get_field(self.actor).related_model
+        except FieldDoesNotExist:  # django_timak.E026
+            return None
+        return related._meta.concrete_model if isinstance(related, type) else None
 
     def stored_data(self, row):
         """Return ``data(row)`` as it reads back (through ``encoder``, if any); raise InvalidData naming the row.
