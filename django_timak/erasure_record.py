@@ -93,7 +93,7 @@ class Erasing:
         actors = erased(tuple(bytes(v) for v in found[ERASURE_KEY].values))
         if len(versioned.values) >= self.compact_on_read:
             # The write-back of a read forgets the erased actors' items: they are read-hidden already.
-            self._repair(key, _without(stored, actors) if actors else stored, versioned.token)
+            self._repair(key, without_actors(stored, actors) if actors else stored, versioned.token)
         return stored, actors
 
     def purge_actors(self, key: str, actors) -> bool:
@@ -117,7 +117,7 @@ class Erasing:
                     if not versioned.values:
                         continue
                     stored = self._merged(versioned)
-                    purged = _without(stored, removed)
+                    purged = without_actors(stored, removed)
                     if purged != stored:
                         held.add(key)
                     if purged != stored or len(versioned.values) > 1:
@@ -129,7 +129,7 @@ class Erasing:
         raise WriteConflict(f"gave up purging {keys[0]!r} after {self.max_attempts} conflicting writes", key=keys[0])
 
 
-def _without(stored, removed: frozenset) -> list:
+def without_actors(stored, removed: frozenset) -> list:
     """Return a stored value without the live items and group members of ``removed`` actors."""
     purged = []
     for entry in stored:

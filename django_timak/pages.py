@@ -12,7 +12,7 @@ from typing import NamedTuple
 from . import codecs, entries as core
 from .entries import Entry
 from .exceptions import InvalidTimelineInput
-from .erasure_record import ERASURE_KEY, erased
+from .erasure_record import ERASURE_KEY, erased, without_actors
 from .exclusions import check_actors, filtered, keep
 from .inputs import check_key
 from .pagination import decode_cursor, encode_cursor, page_after
@@ -73,7 +73,7 @@ class PageReading:
             return codecs.iter_live(bytes(versioned.values[0]), after, self.order, self.max_items), erased_now
         stored = self._merged(versioned)
         if len(versioned.values) >= self.compact_on_read:
-            self._repair(key, stored, versioned.token)
+            self._repair(key, without_actors(stored, erased_now) if erased_now else stored, versioned.token)
         shown = core.visible(stored, self.max_items)
         return page_after(shown, after, len(shown), self.order)[0], erased_now
 

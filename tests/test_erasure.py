@@ -144,3 +144,12 @@ def test_a_read_that_compacts_a_key_writes_it_back_without_the_erased_actors_ite
     assert timeline.get("k") == [9, 2, 0]
     [value] = timeline.backend.read("k").values
     assert [e.id for e in codecs.decode(value)] == [9, 2, 0]
+
+
+def test_a_page_that_compacts_a_key_writes_it_back_without_the_erased_actors_items(timeline):
+    timeline.compact_on_read = 2
+    timeline.replay("k", items(4, lambda i: "u:gone" if i % 2 else "u:kept"))
+    timeline.erase_actor("u:gone")
+    timeline.append_changes({"k": [Entry(9, 9, 5, None, False, "u:kept")]})
+    assert timeline.page("k").items == [9, 2, 0]
+    assert [e.id for e in codecs.decode(timeline.backend.read("k").values[0])] == [9, 2, 0]
