@@ -12,6 +12,8 @@ MAX_KEY_LENGTH = 255
 #: String ids longer than this are refused.
 MAX_ID_LENGTH = 255
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: Lone surrogates: no UTF-8 store (SQLite, PostgreSQL, Riak's JSON) can hold them.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -45,6 +47,8 @@ def check_key(key) -> None:
         raise InvalidKey(f"a timeline key is at most {MAX_KEY_LENGTH} characters, not {len(key)}")
     if _CONTROL.search(key):
         raise InvalidKey(f"a timeline key cannot hold control characters: {key!r}")
+    if _SURROGATE.search(key):
+        raise InvalidKey(f"a timeline key cannot hold a lone surrogate: {key!r}")
 
 
 def check_id(uniq_id) -> None:
@@ -53,6 +57,8 @@ def check_id(uniq_id) -> None:
         raise InvalidTimelineInput(f"an item id must be an int or a str, not {type(uniq_id).__name__}")
     if isinstance(uniq_id, str) and not 0 < len(uniq_id) <= MAX_ID_LENGTH:
         raise InvalidTimelineInput(f"a string id must hold 1 to {MAX_ID_LENGTH} characters")
+    if isinstance(uniq_id, str) and _SURROGATE.search(uniq_id):
+        raise InvalidTimelineInput(f"an item id cannot hold a lone surrogate: {uniq_id!r}")
 
 
 def check_clock(modified) -> None:
@@ -68,4 +74,6 @@ def make_entry(uniq_id, score, data, clock, deleted=False, actor=None) -> Entry:
         return tombstone(uniq_id, clock, 0 if score is None else to_score(score), detached=data == core.DETACHED)
     if data is not None:
         codecs.dumps_data(data)
+    if isinstance(actor, str) and _SURROGATE.search(actor):
+        raise InvalidTimelineInput(f"an actor cannot hold a lone surrogate: {actor!r}")
     return Entry(uniq_id, to_score(score), clock, data, False, actor)
