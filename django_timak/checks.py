@@ -24,6 +24,7 @@ from .conf import (
 )
 from .declarations import RECIPIENT, TimelineMixin, declared_fields
 from .exceptions import TimelineConfigError
+from .exclusion_settings import excluded_callable
 from .handler import build_timeline
 from .outbox import outbox_database, status
 
@@ -351,3 +352,20 @@ def _check_field(model, field, aliases):
             )
         )
     return errors
+
+
+@checks.register("django_timak")
+def check_excluded_actors(app_configs=None, **kwargs):
+    """Report a TIMAK_EXCLUDED_ACTORS that names no callable."""
+    try:
+        excluded_callable()
+    except TimelineConfigError as e:
+        return [
+            checks.Error(
+                str(e),
+                hint="Name a callable taking (request, kind) and returning the actors to leave out, e.g. "
+                '"myapp.blocks.excluded_actors"; kind is "home", "profile" or "notifications".',
+                id="django_timak.E050",
+            )
+        ]
+    return []

@@ -5,7 +5,8 @@ import logging
 from django import template
 from django.db.models import Model
 
-from ..exceptions import InvalidCursor, InvalidKey, TimelineUnavailable
+from ..exceptions import InvalidCursor, InvalidKey, InvalidTimelineInput, TimelineUnavailable
+from ..exclusion_settings import as_refs
 from ..hydrate import Notification, hydrate
 from ..notifications import read_marks, unread_count as count_unread
 from ..reading import read_page
@@ -26,11 +27,16 @@ class TimelineItems(list):
     A page that cannot be read is empty rather than an error, since keys and
     cursors come from URLs and the store may be down; a flag says why:
     ``invalid_cursor`` (the cursor was not one of ours), ``invalid_key`` (no
-    timeline can have that key) or ``unavailable`` (the store did not answer).
+    timeline can have that key), ``unavailable`` (the store did not answer) or
+    ``invalid_exclusions`` (``exclude_actors`` was no set of actors).
     """
 
-    def __init__(self, items=(), next_cursor=None, *, invalid_cursor=False, invalid_key=False, unavailable=False):
+    def __init__(
+        self, items=(), next_cursor=None, *, invalid_cursor=False, invalid_key=False, unavailable=False,
+        invalid_exclusions=False,
+    ):
         super().__init__(items)
+        self.invalid_exclusions = invalid_exclusions
         self.next_cursor = next_cursor
         self.invalid_cursor = invalid_cursor
         self.invalid_key = invalid_key
@@ -56,7 +62,7 @@ def page_size(limit, default: int = DEFAULT_LIMIT) -> int:
 
 
 @register.simple_tag
-def timeline(key, limit=DEFAULT_LIMIT, timeline="default", cursor=None, sources=(), unread=False):
+def timeline(key, limit=DEFAULT_LIMIT, timeline="default", cursor=None, sources=(), unread=False, exclude_actors=()):
     """Return a page of a timeline: model instances for rows, values for other items.
 
     One read of the timeline and one query per model on the page::
@@ -71,9 +77,18 @@ def timeline(key, limit=DEFAULT_LIMIT, timeline="default", cursor=None, sources=
     ``sources`` are more keys merged into the page (pulled authors' timelines).
     Groups come back as ``Notification``s (actors, ``actor_count``, target); with
     ``unread=True`` they carry the reader's ``unread`` and ``unseen`` flags.
+    ``exclude_actors`` (refs or instances: the reader's blocks) leaves their items out;
+    a value that is no set of actors shows nothing, with ``invalid_exclusions`` set.
     """
     try:
-        page = read_page(timeline, key, limit=page_size(limit), cursor=cursor or None, sources=sources or ())
+        excluded = as_refs(exclude_actors or ())
+    except InvalidTimelineInput as e:
+        logger.error("timak: {%% timeline %%} cannot exclude %r: %s", exclude_actors, e)
+        return TimelineItems(invalid_exclusions=True)
+    try:
+        page = read_page(
+            timeline, key, limit=page_size(limit), cursor=cursor or None, sources=sources or (), exclude_actors=excluded
+        )
     except InvalidCursor as e:
         logger.warning("timak: {%% timeline %%} ignored a bad cursor for %r: %s", key, e)
         return TimelineItems(invalid_cursor=True)
@@ -90,17 +105,18 @@ def timeline(key, limit=DEFAULT_LIMIT, timeline="default", cursor=None, sources=
 
 
 @register.simple_tag
-def unread_count(key, timeline="default"):
+def unread_count(key, timeline="default", exclude_actors=()):
     """Return the reader's ``Unread`` counts (``.unread``, ``.unseen``) of a feed; None if the store is down::
 
         {% unread_count "user:42:notifications" as counts %}
         {% if counts.unread %}<span class="badge">{{ counts.unread }}</span>{% endif %}
 
     One read of the feed and its marks, decoding only the items above the marks.
+    ``exclude_actors`` leaves the reader's blocked actors out of the counts.
     """
     try:
-        return count_unread(timeline, key)
-    except (InvalidKey, TimelineUnavailable):
+        return count_unread(timeline, key, exclude_actors=as_refs(exclude_actors or ()))
+    except (InvalidTimelineInput, TimelineUnavailable):  # InvalidKey among them
         return None
 
 
