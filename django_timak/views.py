@@ -18,7 +18,8 @@ from django.views.generic import View
 from django.views.generic.base import ContextMixin, TemplateResponseMixin
 
 from . import activitystreams
-from .exceptions import InvalidCursor, InvalidKey, TimelineUnavailable
+from .exceptions import InvalidCursor, InvalidKey, InvalidTimelineInput, TimelineUnavailable
+from .exclusion_settings import as_refs, excluded_actors
 from .hydrate import Notification, hydrate_pairs
 from .notifications import mark_seen, read_marks, unread_count
 from .reading import read_page
@@ -52,6 +53,8 @@ class TimelineView(TemplateResponseMixin, ContextMixin, View):
     #: Read the reader's marks (``django_timak.notifications``): items carry ``unread`` and
     #: ``unseen``, the answer carries the counts, and opening the first page marks it seen.
     track_unread = False
+    #: The kind of page, passed to ``TIMAK_EXCLUDED_ACTORS``: "home", "profile" or "notifications".
+    timeline_kind = "home"
 
     def get_timeline_key(self) -> str:
         """Return the key to read, from the request (e.g. ``f"user:{self.request.user.pk}:home"``)."""
@@ -60,6 +63,10 @@ class TimelineView(TemplateResponseMixin, ContextMixin, View):
     def get_timeline_sources(self) -> list[str]:
         """Return more keys to merge into the page: the timelines of pulled authors the reader follows."""
         return []
+
+    def get_excluded_actors(self):
+        """Return the actors this reader leaves out (refs or instances); by default ``TIMAK_EXCLUDED_ACTORS``'s."""
+        return excluded_actors(self.request, self.timeline_kind)
 
     def get_timeline_name(self) -> str:
         """Return the TIMAK_TIMELINES alias this request reads."""
@@ -79,7 +86,7 @@ class TimelineView(TemplateResponseMixin, ContextMixin, View):
         """
         return read_page(
             self.get_timeline_name(), self.get_timeline_key(), limit=self.get_paginate_by(), cursor=self.get_cursor(),
-            sources=self.get_timeline_sources(),
+            sources=self.get_timeline_sources(), exclude_actors=self._excluded(),
         )
 
     def get_format(self) -> str | None:
@@ -119,11 +126,16 @@ class TimelineView(TemplateResponseMixin, ContextMixin, View):
         try:
             page = self.get_page()
             marks = read_marks(self.get_timeline_name(), self.get_timeline_key()) if self.track_unread else None
-            counts = unread_count(self.get_timeline_name(), self.get_timeline_key()) if self.track_unread else None
+            counts = (
+                unread_count(self.get_timeline_name(), self.get_timeline_key(), exclude_actors=self._excluded())
+                if self.track_unread else None
+            )
         except InvalidCursor:
             return self._vary(self.error(as_json, 400, "invalid cursor"))
         except InvalidKey:
             return self._vary(self.error(as_json, 404, "no such timeline"))
+        except InvalidTimelineInput as e:  # get_excluded_actors() answered what is not a set of actors
+            return self._vary(self.error(as_json, 400, f"invalid excluded actors: {e}"))
         except TimelineUnavailable:
             return self._vary(self.unavailable(as_json))
         pairs = hydrate_pairs(page.entries, marks)
@@ -149,6 +161,11 @@ class TimelineView(TemplateResponseMixin, ContextMixin, View):
             unread=counts,
         )
         return self._vary(self.render_to_response(context))
+
+    def _excluded(self) -> frozenset:
+        if not hasattr(self, "_excluded_actors"):
+            self._excluded_actors = as_refs(self.get_excluded_actors())
+        return self._excluded_actors
 
     def mark_seen(self, score) -> None:
         """Record that the reader saw the feed up to ``score``; a store that fails only delays it."""
