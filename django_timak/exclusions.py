@@ -11,6 +11,7 @@ from . import groups
 from .exceptions import InvalidTimelineInput
 
 _COLLECTIONS = (set, frozenset, list, tuple)
+_ACTOR_TYPES = {str, int}
 
 
 def check_actors(actors, name: str = "exclude_actors") -> frozenset:
@@ -20,12 +21,12 @@ def check_actors(actors, name: str = "exclude_actors") -> frozenset:
             f"{name} must be a set, frozenset, list or tuple of actors (refs such as 'auth.user:42', or ints), "
             f"not {type(actors).__name__}"
         )
-    for actor in actors:
-        if isinstance(actor, bool) or not isinstance(actor, (str, int)):
-            raise InvalidTimelineInput(
-                f"{name} holds {actor!r} ({type(actor).__name__}): an actor is a ref such as 'auth.user:42' or an int"
-            )
-    return frozenset(actors)
+    if not {type(actor) for actor in actors} <= _ACTOR_TYPES:  # exact types: a bool is no actor
+        actor = next(a for a in actors if type(a) not in _ACTOR_TYPES)
+        raise InvalidTimelineInput(
+            f"{name} holds {actor!r} ({type(actor).__name__}): an actor is a ref such as 'auth.user:42' or an int"
+        )
+    return actors if type(actors) is frozenset else frozenset(actors)
 
 
 def _is_excluded(actor, excluded) -> bool:

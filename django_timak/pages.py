@@ -53,7 +53,8 @@ class PageReading:
         keys = tuple(dict.fromkeys((key, *_source_keys(sources, excluded))))
         if len(keys) == 1:
             shown, erased = self._visible_after(key, after)
-            excluded |= erased
+            if erased:
+                excluded |= erased
             found, more = _page_of(filtered(shown, excluded), None, limit, self.order)
         else:
             found, more = _page_of(filtered(self.merged_entries(keys), excluded), after, limit, self.order)
