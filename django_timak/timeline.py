@@ -16,7 +16,8 @@ from . import codecs, entries as core
 from .appending import Appending
 from .asynchronous import AsyncTimeline
 from .backends.base import BaseBackend
-from .clock import default_clock
+from .buckets import in_bucket
+from .clock import clock_ms, default_clock
 from .entries import Entry, tombstone
 from .exceptions import InvalidTimelineInput, TimelineBackendError, ValueTooLarge, WriteConflict
 from .inputs import check_clock, check_id, check_key, make_entry, to_score
@@ -32,7 +33,12 @@ logger = logging.getLogger("django_timak")
 class Timeline(PageReading, Appending, Erasing, AsyncTimeline):
     """Timelines stored in one backend, all with the same capacity and order.
 
-    ``connection=`` is accepted for ``backend=`` so that timak code changes one line.
+    timak's constructor works unchanged: ``connection=`` for ``backend=``, ``bucket=``,
+    and its positional form ``Timeline(conn, "timelines", "desc", 3)`` (a str second
+    argument is timak's bucket, and the fourth its max_items). ``bucket`` names a Riak
+    bucket, and a key namespace on the other stores (``django_timak.buckets``). Built
+    the timak way (``connection=`` or a bucket), ``raw=True`` answers timak's dicts
+    instead of entries, unless ``raw_dicts`` says otherwise.
     ``margin`` keeps that many live entries past ``max_items`` so that a delete can
     be filled from below, and merges stay exact while no more than ``margin`` deletes
     meet; with the default 0, an item that falls off the end is gone, as in timak.
@@ -45,11 +51,13 @@ class Timeline(PageReading, Appending, Erasing, AsyncTimeline):
     def __init__(
         self,
         backend: BaseBackend | None = None,
+        *args,
         max_items: int = 1000,
         order: str = "desc",
         compress=None,
-        *,
         connection: BaseBackend | None = None,
+        bucket: str | None = None,
+        raw_dicts: bool | None = None,
         margin: int = 0,
         max_tombstones: int | None = None,
         max_value_bytes: int | None = None,
@@ -58,8 +66,17 @@ class Timeline(PageReading, Appending, Erasing, AsyncTimeline):
         compact_on_read: int = 8,
         compact_on_append: int = 16,
     ):
-        backend = backend if backend is not None else connection
-        if backend is None:
+        if args:
+            given = {"max_items": max_items, "order": order, "compress": compress, "bucket": bucket}
+            positional = _positional(args)
+            if twice := [name for name in positional if given[name] not in (None, 1000, "desc")]:
+                raise TypeError(f"Timeline() got {twice[0]} both by position and by name")
+            max_items = positional.get("max_items", max_items)
+            order = positional.get("order", order)
+            compress = positional.get("compress", compress)
+            bucket = positional.get("bucket", bucket)
+        store = backend if backend is not None else connection
+        if store is None:
             raise TypeError("Timeline() needs a backend (or connection) to store timelines in")
         for name, value, low in (
             ("max_items", max_items, 1),
@@ -78,7 +95,11 @@ class Timeline(PageReading, Appending, Erasing, AsyncTimeline):
             codecs.check_compress(compress)
         except ValueError as e:
             raise InvalidTimelineInput(str(e)) from e
+        self.connection = store
+        self.bucket = bucket
+        backend = store if bucket is None else in_bucket(store, bucket)
         self.backend = backend
+        self.raw_dicts = (connection is not None or bucket is not None) if raw_dicts is None else raw_dicts
         self.max_items = max_items
         self.order = order
         self.compress = compress
@@ -98,13 +119,25 @@ class Timeline(PageReading, Appending, Erasing, AsyncTimeline):
     def __repr__(self):
         return f"<Timeline {type(self.backend).__name__} max_items={self.max_items} order={self.order!r}>"
 
+    def get_connection(self) -> BaseBackend:
+        """Return the store the Timeline was built with (timak's client)."""
+        return self.connection
+
+    def get_bucket(self) -> BaseBackend:
+        """Return the store of the Timeline's bucket: reads and writes of its keys."""
+        return self.backend
+
     # Reading
 
     def get(self, key: str, raw: bool = False) -> list:
-        """Return the visible timeline: data (or ids), or the entries with ``raw=True``."""
+        """Return the visible timeline: data (or ids), or with ``raw=True`` entries (or timak's dicts)."""
         stored, erased = self._read_erased(key)
-        shown = list(filtered(core.visible(stored, self.max_items), erased))
-        return shown if raw else [e.value for e in shown]
+        return self._raw(list(filtered(core.visible(stored, self.max_items), erased)), raw)
+
+    def _raw(self, shown, raw):
+        if not raw:
+            return [e.value for e in shown]
+        return [timak_dict(e) for e in shown] if self.raw_dicts else shown
 
     def _read(self, key):
         check_key(key)
@@ -128,8 +161,7 @@ class Timeline(PageReading, Appending, Erasing, AsyncTimeline):
             logger.warning("timak: read repair of %r failed: %s", key, e)
 
     def _show(self, found, raw):
-        shown = core.visible(found, self.max_items)
-        return shown if raw else [e.value for e in shown]
+        return self._raw(core.visible(found, self.max_items), raw)
 
     # Writing
 
@@ -305,6 +337,24 @@ class Timeline(PageReading, Appending, Erasing, AsyncTimeline):
                 f"{self.max_value_bytes}: lower MAX_ITEMS, store less obj_data, or set COMPRESS"
             )
         return value
+
+
+def _positional(args) -> dict:
+    """Name the positional arguments after the store: ours, or timak's when the first is a str bucket."""
+    names = ("bucket", "order", "max_items") if isinstance(args[0], str) else ("max_items", "order", "compress")
+    if len(args) > len(names):
+        raise TypeError(f"Timeline() takes at most {len(names) + 1} positional arguments")
+    return dict(zip(names, args))
+
+
+def timak_dict(entry: Entry) -> dict:
+    """Return an entry as timak stored it: id, timestamp and modified (ms), and data if any."""
+    found = {"id": entry.id, "timestamp": entry.score, "modified": clock_ms(entry.clock)}
+    if entry.data is not None:
+        found["data"] = entry.data
+    if entry.deleted:
+        found["deleted"] = True
+    return found
 
 
 def _detaches(old: Entry | None, change: Entry) -> bool:
