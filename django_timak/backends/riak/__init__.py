@@ -10,6 +10,7 @@ error answers), ``admin`` (bucket properties and types) and ``checks`` (system c
 imported only by ``RiakBackend.check()``, so importing the backend loads no Django).
 """
 
+import copy
 import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
@@ -243,6 +244,14 @@ class RiakBackend(AsyncRiak, BaseBackend):
         self._transport.close()
 
     # Bucket properties
+
+    def in_bucket(self, bucket: str) -> "RiakBackend":
+        """Return this store's view of another bucket of its type, over the same connections."""
+        check_name("bucket", bucket)
+        other = copy.copy(self)
+        other.bucket = bucket
+        other._bucket_path = f"/types/{_segment(self.bucket_type)}/buckets/{_segment(bucket)}"
+        return other
 
     @property
     def props_url(self) -> str:
