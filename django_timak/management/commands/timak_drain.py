@@ -6,6 +6,7 @@ import time
 from django.core.management.base import BaseCommand
 
 from ... import outbox
+from ..arguments import check_database, positive_int, seconds
 
 
 class Command(BaseCommand):
@@ -13,11 +14,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--loop", action="store_true", help="Keep draining until stopped (SIGTERM or Ctrl-C).")
-        parser.add_argument("--interval", type=float, default=1.0, help="Seconds to sleep when nothing is due (with --loop).")
-        parser.add_argument("--max-batches", type=int, default=None, help="Stop after this many batches (without --loop).")
+        parser.add_argument("--interval", type=seconds, default=1.0, help="Seconds to sleep when nothing is due (with --loop).")
+        parser.add_argument("--max-batches", type=positive_int, default=None, help="Stop after this many batches (without --loop).")
         parser.add_argument("--database", default=None, help="The database holding the outbox.")
 
     def handle(self, *args, loop, interval, max_batches, database, verbosity, **options):
+        check_database(database)
         self._stopping = False
         if loop:
             signal.signal(signal.SIGTERM, self._stop)

@@ -5,6 +5,7 @@ import json
 from django.core.management.base import BaseCommand
 
 from ... import outbox
+from ..arguments import check_database
 
 
 class Command(BaseCommand):
@@ -14,10 +15,13 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", dest="as_json", help="Print the figures as JSON.")
         parser.add_argument("--database", default=None, help="The database holding the outbox.")
 
-    def handle(self, *args, as_json, database, **options):
+    def handle(self, *args, as_json, database, verbosity, **options):
+        check_database(database)
         figures = outbox.status(using=database)
         if as_json:
             self.stdout.write(json.dumps(figures.as_dict()))
+            return
+        if not verbosity:
             return
         age = "-" if figures.oldest_age is None else f"{figures.oldest_age:.1f} s"
         self.stdout.write(f"pending changes: {figures.depth} ({figures.due} due now)")
