@@ -154,9 +154,15 @@ class Timeline(PageReading, Appending, Erasing, AsyncTimeline):
         return core.merge(*values, capacity=self.capacity, tombstones=self.max_tombstones, order=self.order)
 
     def _repair(self, key, found, token):
-        """Write merged values back; a failure only delays the compaction to the next write."""
+        """Write merged values back; a failure only delays the compaction to the next write.
+
+        A conflict is the normal race with a concurrent writer, whose write already
+        holds what this read merged: only a real failure is a warning.
+        """
         try:
             self.backend.write(key, self._encode(found), token)
+        except WriteConflict as e:
+            logger.debug("timak: read repair of %r skipped, a concurrent write won: %s", key, e)
         except (TimelineBackendError, ValueTooLarge) as e:
             logger.warning("timak: read repair of %r failed: %s", key, e)
 
