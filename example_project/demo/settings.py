@@ -98,6 +98,8 @@ else:
     store = {"BACKEND": "django_timak.backends.db.DatabaseBackend"}
 
 TIMAK_TIMELINES = {"default": {**store, "MAX_ITEMS": 1000}}
+#: Blocks and mutes leave their users out of pages at read time (social/blocks.py).
+TIMAK_EXCLUDED_ACTORS = "social.blocks.excluded_actors"
 
 #: Accounts followed by more than this many users are pulled: their posts stay in their
 #: own timeline, which their followers' home pages merge in at read time.

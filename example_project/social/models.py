@@ -96,9 +96,10 @@ class Post(TimelineMixin, models.Model):
     created = models.DateTimeField(default=timezone.now, db_index=True)
     body = models.TextField(max_length=280)
 
-    profile_timeline = TimelineField("user:{author_id}:posts", score="created")
+    profile_timeline = TimelineField("user:{author_id}:posts", score="created", actor="author")
     home_timeline = TimelineField(
-        "user:{recipient}:home", score="created", recipients=home_recipients, recipients_many=home_recipients_many,
+        "user:{recipient}:home", score="created", actor="author",
+        recipients=home_recipients, recipients_many=home_recipients_many,
         pull=PullAbove(pull_threshold, author_follower_count), pull_from="user:{author_id}:posts",
     )
 
@@ -195,3 +196,23 @@ class Like(TimelineMixin, models.Model):
 
     def __str__(self):
         return f"{self.user} likes {self.post}"
+
+
+class Block(models.Model):
+    """``blocker`` blocks ``blocked``: neither sees the other, in homes, profiles and notifications."""
+
+    blocker = models.ForeignKey(User, on_delete=models.CASCADE, related_name="blocks")
+    blocked = models.ForeignKey(User, on_delete=models.CASCADE, related_name="blocked_by")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["blocker", "blocked"], name="block_once")]
+
+
+class Mute(models.Model):
+    """``muter`` mutes ``muted``: their posts leave the muter's home, nothing else."""
+
+    muter = models.ForeignKey(User, on_delete=models.CASCADE, related_name="mutes")
+    muted = models.ForeignKey(User, on_delete=models.CASCADE, related_name="muted_by")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["muter", "muted"], name="mute_once")]

@@ -338,3 +338,52 @@ class AdminTests(DemoTestCase):
         self.client.force_login(admin)
         for model in ("user", "post", "follow"):
             self.assertEqual(self.client.get(reverse(f"admin:social_{model}_changelist")).status_code, 200, model)
+
+
+class BlockMuteAndEraseTests(DemoTestCase):
+    """Blocks and mutes apply from the very next page; deleting an account erases it everywhere."""
+
+    def ids_on(self, reader, url):
+        self.sign_in(reader)
+        return [item["id"] for item in self.client.get(url, {"format": "json"}).json()["items"]]
+
+    def setUp(self):
+        self.follow(self.bob, self.alice)
+        self.follow(self.alice, self.bob)
+        self.by_alice = self.post(self.alice, "Alice writes")
+        self.by_bob = self.post(self.bob, "Bob writes")
+
+    def test_a_block_hides_both_ways_on_homes_profiles_and_notifications_at_once(self):
+        with self.fanned_out():
+            self.client.post(reverse("like", args=[self.by_alice.pk]))  # bob likes alice's post
+        self.assertTrue(self.ids_on(self.alice, reverse("notifications")))
+        with self.fanned_out():
+            self.client.post(reverse("block", args=["bob"]))  # alice blocks bob
+        self.assertEqual(self.ids_on(self.alice, reverse("home")), [f"social.post:{self.by_alice.pk}"])
+        self.assertEqual(self.ids_on(self.alice, reverse("profile", args=["bob"])), [])
+        self.assertEqual(self.ids_on(self.alice, reverse("notifications")), [])
+        self.assertEqual(self.ids_on(self.bob, reverse("home")), [f"social.post:{self.by_bob.pk}"])
+        self.sign_in(self.alice)
+        with self.fanned_out():
+            self.client.post(reverse("unblock", args=["bob"]))
+        self.assertEqual(len(self.ids_on(self.alice, reverse("home"))), 2)
+
+    def test_a_mute_hides_the_muted_from_my_home_only(self):
+        self.sign_in(self.alice)
+        self.client.post(reverse("mute", args=["bob"]))
+        self.assertEqual(self.ids_on(self.alice, reverse("home")), [f"social.post:{self.by_alice.pk}"])
+        self.assertEqual(self.ids_on(self.alice, reverse("profile", args=["bob"])), [f"social.post:{self.by_bob.pk}"])
+        self.assertEqual(len(self.ids_on(self.bob, reverse("home"))), 2)
+
+    def test_the_profile_offers_block_and_mute_and_my_own_offers_to_delete_my_account(self):
+        self.sign_in(self.alice)
+        self.assertContains(self.client.get(reverse("profile", args=["bob"])), "Block</button>")
+        self.assertContains(self.client.get(reverse("profile", args=["bob"])), "Mute</button>")
+        self.assertContains(self.client.get(reverse("profile", args=["alice"])), "Delete my account")
+
+    def test_deleting_my_account_takes_my_posts_off_every_home_at_once(self):
+        self.sign_in(self.bob)
+        with self.fanned_out():
+            self.client.post(reverse("delete_account"))
+        self.assertFalse(User.objects.filter(username="bob").exists())
+        self.assertEqual(self.ids_on(self.alice, reverse("home")), [f"social.post:{self.by_alice.pk}"])

@@ -2,7 +2,7 @@ from importlib.util import find_spec
 
 from django.urls import include, path
 
-from . import views
+from . import account_views, views
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
@@ -15,6 +15,11 @@ urlpatterns = [
     path("@<str:username>/", views.ProfileView.as_view(), name="profile"),
     path("@<str:username>/follow/", views.follow, name="follow"),
     path("@<str:username>/unfollow/", views.unfollow, name="unfollow"),
+    path("@<str:username>/block/", account_views.block, name="block"),
+    path("@<str:username>/unblock/", account_views.unblock, name="unblock"),
+    path("@<str:username>/mute/", account_views.mute, name="mute"),
+    path("@<str:username>/unmute/", account_views.unmute, name="unmute"),
+    path("account/delete/", account_views.delete_account, name="delete_account"),
 ]
 # The JSON API (social/api.py) needs Django REST framework: pip install django-timak[rest].
 if find_spec("rest_framework"):

@@ -16,7 +16,7 @@ from django_timak.views import TimelineView
 
 from .demodata import DEMO_ACCOUNTS, PASSWORD
 from .forms import PostForm
-from .models import Follow, Like, Post, User, home_recipients, is_pulled, pulled_sources
+from .models import Block, Follow, Like, Mute, Post, User, home_recipients, is_pulled, pulled_sources
 from .notices import describe
 from .stored import backend_name, stored_keys
 
@@ -83,6 +83,7 @@ class ProfileView(PostTimelineView):
     """One user's own posts, with follow and unfollow."""
 
     template_name = "social/profile.html"
+    timeline_kind = "profile"
 
     @cached_property
     def profile(self):
@@ -97,6 +98,8 @@ class ProfileView(PostTimelineView):
         return super().get_context_data(
             profile=profile,
             is_following=viewer.is_authenticated and Follow.objects.filter(follower=viewer, followee=profile).exists(),
+            is_blocking=viewer.is_authenticated and Block.objects.filter(blocker=viewer, blocked=profile).exists(),
+            is_muting=viewer.is_authenticated and Mute.objects.filter(muter=viewer, muted=profile).exists(),
             post_count=Post.objects.filter(author=profile).count(),
             follower_count=Follow.objects.filter(followee=profile).count(),
             following_count=Follow.objects.filter(follower=profile).count(),
@@ -181,6 +184,7 @@ class NotificationsView(LoginRequiredMixin, TimelineView):
     """
 
     template_name = "social/notifications.html"
+    timeline_kind = "notifications"
     track_unread = True
 
     def get_timeline_key(self):
