@@ -52,9 +52,10 @@ def cases():
     from .cases import rest
     from .cases import fanout_posts
     from .cases import exclusions
+    from .cases import partial
 
     # rebuild_graph replaces the users, follows and posts: it runs last.
-    return [core, size, fanout, reads, rebuild, append, deferred, fanout_posts, demo, pull, notifications, rest, exclusions, rebuild_graph]
+    return [core, size, fanout, reads, rebuild, append, deferred, fanout_posts, demo, pull, notifications, rest, exclusions, partial, rebuild_graph]
 
 
 def parse(argv):
