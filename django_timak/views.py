@@ -29,6 +29,10 @@ AS2 = activitystreams.MEDIA_TYPE
 FORMATS = ("html", "json", "as2")
 
 
+class InvalidPageSize(ValueError):
+    """A client asked for a page size that is not a whole number of at least 1."""
+
+
 class TimelineView(TemplateResponseMixin, ContextMixin, View):
     """A cursor-paginated timeline: ``object_list``, ``next_cursor``, ``has_next``, ``next_url``.
 
@@ -40,8 +44,12 @@ class TimelineView(TemplateResponseMixin, ContextMixin, View):
     timeline = "default"
     #: The name of ``timeline`` before 0.2; a subclass that sets it still wins.
     timeline_alias = None
-    #: Items per page.
+    #: Items per page, unless the client chooses (``page_size_query_param``).
     paginate_by = 20
+    #: The query parameter a client chooses the page size with (None: it cannot).
+    page_size_query_param = "limit"
+    #: The largest page size a client may choose; larger asks get this many, as in DRF.
+    max_paginate_by = 100
     #: The query parameter that carries the cursor.
     cursor_query_param = "cursor"
     #: ``?format=json`` asks for JSON, like ``Accept: application/json``; ``?format=html`` for HTML.
@@ -73,7 +81,16 @@ class TimelineView(TemplateResponseMixin, ContextMixin, View):
         return self.timeline_alias or self.timeline
 
     def get_paginate_by(self) -> int:
-        return self.paginate_by
+        """Return the page size: the client's ``?limit=`` up to ``max_paginate_by``, else ``paginate_by``.
+
+        Raise InvalidPageSize for a size that is not a whole number of at least 1.
+        """
+        asked = self.request.GET.get(self.page_size_query_param) if self.page_size_query_param else None
+        if asked is None:
+            return self.paginate_by
+        if not asked.isascii() or not asked.isdigit() or int(asked) < 1:
+            raise InvalidPageSize(f"{self.page_size_query_param} must be a whole number of at least 1")
+        return min(int(asked), self.max_paginate_by)
 
     def get_cursor(self) -> str | None:
         return self.request.GET.get(self.cursor_query_param) or None
@@ -132,6 +149,8 @@ class TimelineView(TemplateResponseMixin, ContextMixin, View):
             )
         except InvalidCursor:
             return self._vary(self.error(as_json, 400, "invalid cursor"))
+        except InvalidPageSize as e:
+            return self._vary(self.error(as_json, 400, str(e)))
         except InvalidKey:
             return self._vary(self.error(as_json, 404, "no such timeline"))
         except InvalidTimelineInput as e:  # get_excluded_actors() answered what is not a set of actors
