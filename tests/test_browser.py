@@ -212,3 +212,43 @@ def test_likes_of_a_post_are_one_notification_with_an_unread_badge_seen_and_read
     expect(alice.locator("[data-unread]")).to_have_count(0)
     alice.goto(f"{site}/notifications/")
     expect(alice.locator(".notification", has_text=body)).to_have_class("notification")
+
+
+def test_a_block_takes_a_users_posts_likes_and_follows_off_the_page_at_once(browser, site):
+    token = uuid.uuid4().hex[:8]
+    mine, theirs = f"Carol's post {token}", f"Bob's post {token}"
+    carol = sign_in(browser, site, "carol")
+    bob = sign_in(browser, site, "bob")
+    set_following(carol, site, "bob", follow=True)
+    set_following(bob, site, "carol", follow=True)
+    post(carol, site, mine)
+    post(bob, site, theirs)
+    bob.goto(f"{site}/@carol/")
+    bob.locator(".post", has_text=mine).get_by_role("button", name="Like").click()
+    expect(bob.locator(".messages")).to_contain_text("You like that post")
+
+    carol.goto(f"{site}/")
+    expect(carol.locator(".post", has_text=theirs)).to_have_count(1)
+    carol.goto(f"{site}/notifications/")
+    expect(carol.locator(".notification", has_text="Bob")).not_to_have_count(0)
+
+    # The block: the very next pages leave Bob out, without a timeline rewritten.
+    carol.goto(f"{site}/@bob/")
+    carol.get_by_role("button", name="Block", exact=True).click()
+    expect(carol.get_by_role("button", name="Unblock", exact=True)).to_be_visible()
+    expect(carol.locator(".post", has_text=theirs)).to_have_count(0)
+    carol.goto(f"{site}/")
+    expect(carol.locator(".post", has_text=mine)).to_have_count(1)
+    expect(carol.locator(".post", has_text=theirs)).to_have_count(0)
+    carol.goto(f"{site}/notifications/")
+    expect(carol.locator(".notification", has_text="Bob")).to_have_count(0)
+    ARTIFACTS.mkdir(exist_ok=True)
+    carol.screenshot(path=str(ARTIFACTS / "blocked.png"))
+    # Both ways: Bob no longer sees Carol's post on his home page.
+    bob.goto(f"{site}/")
+    expect(bob.locator(".post", has_text=mine)).to_have_count(0)
+
+    carol.goto(f"{site}/@bob/")
+    carol.get_by_role("button", name="Unblock", exact=True).click()
+    carol.goto(f"{site}/")
+    expect(carol.locator(".post", has_text=theirs)).to_have_count(1)
