@@ -42,7 +42,7 @@ def as_refs(actors, name: str = "exclude_actors") -> frozenset:
     if actors is None:
         return frozenset()
     if isinstance(actors, (set, frozenset, list, tuple)):
-        actors = type(actors)(make_ref(a) if isinstance(a, Model) and a.pk is not None else a for a in actors)
+        actors = frozenset(make_ref(a) if isinstance(a, Model) and a.pk is not None else a for a in actors)
     return check_actors(actors, name)
 
 

@@ -5,6 +5,7 @@ muter's home only. Nothing is rewritten, so a block or an unblock shows on the n
 """
 
 from django.db.models import Q
+from django.utils.functional import SimpleLazyObject
 
 from django_timak.refs import make_ref
 
@@ -25,3 +26,8 @@ def excluded_actors(request, kind) -> set[str]:
     if kind == "home":
         found.update(user_ref(pk) for pk in Mute.objects.filter(muter=me).values_list("muted", flat=True))
     return found
+
+
+def notification_exclusions(request) -> dict:
+    """Give templates ``notification_exclusions`` (read only when used), for the top bar's ``{% unread_count %}``."""
+    return {"notification_exclusions": SimpleLazyObject(lambda: frozenset(excluded_actors(request, "notifications")))}

@@ -387,3 +387,12 @@ class BlockMuteAndEraseTests(DemoTestCase):
             self.client.post(reverse("delete_account"))
         self.assertFalse(User.objects.filter(username="bob").exists())
         self.assertEqual(self.ids_on(self.alice, reverse("home")), [f"social.post:{self.by_alice.pk}"])
+
+    def test_the_top_bars_unread_count_leaves_a_blocked_users_like_out(self):
+        self.sign_in(self.bob)
+        with self.fanned_out():
+            self.client.post(reverse("like", args=[self.by_alice.pk]))
+        self.sign_in(self.alice)
+        self.assertContains(self.client.get(reverse("profile", args=["alice"])), "data-unread>2<")  # bob follows her and likes her post
+        self.client.post(reverse("block", args=["bob"]))
+        self.assertNotContains(self.client.get(reverse("profile", args=["alice"])), "data-unread")
