@@ -11,6 +11,7 @@ is a 503 with ``Retry-After`` (see ``django_timak.reading``).
 """
 
 from django.core.exceptions import BadRequest, ImproperlyConfigured
+from django.db import models
 from django.http import Http404, JsonResponse
 from django.urls import get_resolver, get_urlconf
 from django.utils.cache import patch_vary_headers
@@ -129,7 +130,12 @@ class TimelineView(TemplateResponseMixin, ContextMixin, View):
         """Return the JSON form of one item (``item`` is a row, a ``Notification`` or a value; ``entry`` is stored)."""
         if isinstance(item, Notification):
             return item.as_json()
-        return {"id": entry.id, "score": entry.score, "data": entry.data}
+        answer = {"id": entry.id, "score": entry.score, "data": entry.data}
+        if isinstance(item, models.Model):
+            answer["text"] = str(item)
+            if hasattr(item, "get_absolute_url"):
+                answer["url"] = self.request.build_absolute_uri(item.get_absolute_url())
+        return answer
 
     def get_template_names(self) -> list[str]:
         names = [self.template_name] if self.template_name else []
