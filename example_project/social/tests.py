@@ -396,3 +396,11 @@ class BlockMuteAndEraseTests(DemoTestCase):
         self.assertContains(self.client.get(reverse("profile", args=["alice"])), "data-unread>2<")  # bob follows her and likes her post
         self.client.post(reverse("block", args=["bob"]))
         self.assertNotContains(self.client.get(reverse("profile", args=["alice"])), "data-unread")
+
+    def test_a_muted_pulled_author_leaves_my_home_too(self):
+        with override_settings(DEMO_PULL_ABOVE=0):
+            self.follow(self.alice, self.carol)
+            pulled = self.post(self.carol, "Carol is pulled")
+            self.assertIn(f"social.post:{pulled.pk}", self.ids_on(self.alice, reverse("home")))
+            self.client.post(reverse("mute", args=["carol"]))
+            self.assertNotIn(f"social.post:{pulled.pk}", self.ids_on(self.alice, reverse("home")))

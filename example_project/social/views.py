@@ -17,6 +17,7 @@ from django_timak.views import TimelineView
 from .demodata import DEMO_ACCOUNTS, PASSWORD
 from .forms import PostForm
 from .models import Block, Follow, Like, Mute, Post, User, home_recipients, is_pulled, pulled_sources
+from .blocks import user_ref
 from .notices import describe
 from .stored import backend_name, stored_keys
 
@@ -64,7 +65,8 @@ class HomeView(LoginRequiredMixin, PostTimelineView):
         return self.request.user.home_key()
 
     def get_timeline_sources(self):
-        return pulled_sources(self.request.user)
+        """Return the pulled keys as ``(key, author)`` pairs: a blocked or muted author's key is not read."""
+        return [(key, user_ref(key.split(":")[1])) for key in pulled_sources(self.request.user)]
 
     def get_context_data(self, **kwargs):
         user = self.request.user
