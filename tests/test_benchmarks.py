@@ -32,6 +32,8 @@ CASES["15 DRF page"] = 1
 #: Case 16: ten posts batched against ten inline (keys/s); an inline post to 138 followers, mean and median.
 CASES["16 batched posts"] = 1
 CASES["16 inline post"] = 2
+#: Case 17: a page of 20 at offset 0 and 980 against key bytes + hydration; PostgreSQL's COPY append.
+CASES["17 partial page"] = 2
 #: Case 19: a first page excluding 100 actors; erasing a user, and purging their items (keys/s).
 CASES["19 exclusions"] = 1
 CASES["19 erasure"] = 2
@@ -59,6 +61,8 @@ def test_every_case_has_its_rows(quick_run):
         expected["8 append"] += 3
         expected["13 group add"] += 2
         expected["13 unread count"] += 1
+        expected["17 partial page"] += 2
+        expected["17 COPY append"] = 1
     assert counts == expected
     for case in CASES:
         assert case in table
