@@ -64,3 +64,15 @@ def test_round_trip(rows, compress):
     live = [e for e in entries if not e.deleted]
     dead = [e for e in entries if e.deleted]
     assert codecs.decode(codecs.encode(live + dead, compress)) == live + dead
+
+
+@pytest.mark.parametrize(
+    "value",
+    [b"tk\x02n", b"tk\x02n\x00\x00\x00\x40[[],[],[]]", b"tk\x02n\x00\x00\x00\x09[[],[],[]]",
+     b"tk\x02n\x00\x00\x00\x1c[[],[],[[1,1,1,1,1,0,9]]][[1,1", b"tk\x02z\x00\x00\x00\x02no"],
+)
+def test_foreign_v2_bytes_raise_corrupt_value_whole_or_paged(value):
+    with pytest.raises(CorruptValue):
+        codecs.decode(value)
+    with pytest.raises(CorruptValue):
+        list(codecs.iter_live(value))
