@@ -129,3 +129,19 @@ def test_a_riak_timeline_with_a_bucket_talks_to_that_bucket(riak_url, riak_bucke
 def test_a_bad_bucket_is_refused_by_name(bucket):
     with pytest.raises(InvalidTimelineInput, match="bucket"):
         Timeline(connection=MemoryBackend(), bucket=bucket)
+
+
+def test_a_value_given_by_position_and_by_name_is_a_type_error():
+    with pytest.raises(TypeError, match="max_items both by position and by name"):
+        Timeline(MemoryBackend(), "b", "desc", 3, max_items=5)
+    with pytest.raises(TypeError, match="at most 4 positional"):
+        Timeline(MemoryBackend(), "b", "desc", 3, 4)
+
+
+def test_the_async_get_answers_timaks_dicts_too():
+    import asyncio
+
+    timeline = Timeline(connection=MemoryBackend(), bucket=BUCKET)
+    timeline.add("k", 1, 1)
+    [found] = asyncio.run(timeline.aget("k", raw=True))
+    assert (found["id"], found["timestamp"]) == (1, 1)
