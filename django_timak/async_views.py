@@ -1,0 +1,57 @@
+"""``AsyncTimelineView``: ``TimelineView`` for ASGI, the page read without holding a thread.
+
+The page is read with ``Timeline.apage`` (natively async on Riak); hydration, marks
+and rendering, which use the ORM, then run as the sync view does, in Django's ORM
+thread. The answers are the sync view's: the same HTML and JSON, 400 for a bad
+cursor or format, 404 for an impossible key, 503 with ``Retry-After`` when the store
+is down.
+"""
+
+from asgiref.sync import sync_to_async
+
+from .conf import alias_settings
+from .exceptions import CorruptValue, InvalidCursor, InvalidKey, TimelineBackendError, TimelineConfigError, TimelineUnavailable
+from .handler import timelines
+from .reading import logger
+from .views import TimelineView
+
+
+async def aread_page(alias: str, key: str, *, limit: int, cursor: str | None, sources=()):
+    """Async form of ``reading.read_page``: the same page, the same TimelineUnavailable."""
+    try:
+        timeline = timelines[alias]
+    except TimelineConfigError as e:
+        logger.error("timak: timeline %r cannot be read, it is misconfigured: %s", alias, e)
+        raise TimelineUnavailable(f"timeline {alias!r} is misconfigured") from e
+    try:
+        return await timeline.apage(key, limit=limit, cursor=cursor, sources=sources)
+    except (TimelineBackendError, CorruptValue) as e:
+        if not alias_settings(alias)["IGNORE_EXCEPTIONS"]:
+            raise
+        (logger.error if isinstance(e, CorruptValue) else logger.warning)("timak: reading %r from timeline %r failed: %s", key, alias, e)
+        raise TimelineUnavailable(f"timeline {alias!r} is unavailable") from e
+
+
+class AsyncTimelineView(TimelineView):
+    """A ``TimelineView`` whose ``get`` is a coroutine (``view_is_async``)."""
+
+    async def aget_page(self):
+        """Async form of ``get_page()``."""
+        return await aread_page(
+            self.get_timeline_name(), self.get_timeline_key(), limit=self.get_paginate_by(), cursor=self.get_cursor(),
+            sources=self.get_timeline_sources(),
+        )
+
+    def get_page(self):
+        if self._read_error is not None:
+            raise self._read_error
+        return self._page
+
+    async def get(self, request, *args, **kwargs):
+        self._page, self._read_error = None, None
+        if self.get_format() is not None:
+            try:
+                self._page = await self.aget_page()
+            except (InvalidCursor, InvalidKey, TimelineUnavailable) as e:
+                self._read_error = e
+        return await sync_to_async(super().get)(request, *args, **kwargs)
