@@ -166,3 +166,14 @@ def test_wait_outside_the_bridge_is_a_clear_error():
 
     with pytest.raises(RuntimeError, match="only for code that django_timak.bridge.run"):
         bridge.wait(nothing())
+
+
+def test_the_async_pages_examples_run_as_pasted():
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "async.rst").read_text()
+    blocks = re.findall(r"^\.\. code-block:: python\n\n((?:    .*\n|\n)+)", text, re.M)
+    assert len(blocks) == 2
+    for block in blocks:
+        exec(compile(re.sub(r"^    ", "", block, flags=re.M), "docs/async.rst", "exec"), {})
