@@ -54,3 +54,20 @@ def excluded_actors(request, kind: str) -> frozenset:
     if found is None:
         return frozenset()
     return as_refs(found(request, kind), f"{SETTING}'s answer")
+
+
+class ExcludedActorsMixin:
+    """A view's ``get_excluded_actors()`` hook, read once a request: ``TimelineView`` and the DRF views share it."""
+
+    #: The kind of page, passed to ``TIMAK_EXCLUDED_ACTORS``: "home", "profile" or "notifications".
+    timeline_kind = "home"
+
+    def get_excluded_actors(self):
+        """Return the actors this reader leaves out (refs or instances); by default ``TIMAK_EXCLUDED_ACTORS``'s."""
+        return excluded_actors(self.request, self.timeline_kind)
+
+    def excluded_refs(self) -> frozenset:
+        """Return ``get_excluded_actors()`` as refs; raise InvalidTimelineInput for an answer that is no set of actors."""
+        if not hasattr(self, "_excluded_actors"):
+            self._excluded_actors = as_refs(self.get_excluded_actors())
+        return self._excluded_actors

@@ -20,7 +20,7 @@ from django.views.generic.base import ContextMixin, TemplateResponseMixin
 
 from . import activitystreams
 from .exceptions import InvalidCursor, InvalidKey, InvalidTimelineInput, TimelineUnavailable
-from .exclusion_settings import as_refs, excluded_actors
+from .exclusion_settings import ExcludedActorsMixin
 from .hydrate import Notification, hydrate_pairs
 from .notifications import mark_seen, read_marks, unread_count
 from .reading import read_page
@@ -34,7 +34,7 @@ class InvalidPageSize(ValueError):
     """A client asked for a page size that is not a whole number of at least 1."""
 
 
-class TimelineView(TemplateResponseMixin, ContextMixin, View):
+class TimelineView(ExcludedActorsMixin, TemplateResponseMixin, ContextMixin, View):
     """A cursor-paginated timeline: ``object_list``, ``next_cursor``, ``has_next``, ``next_url``.
 
     When the store cannot answer, the template is rendered with status 503, an
@@ -62,8 +62,6 @@ class TimelineView(TemplateResponseMixin, ContextMixin, View):
     #: Read the reader's marks (``django_timak.notifications``): items carry ``unread`` and
     #: ``unseen``, the answer carries the counts, and opening the first page marks it seen.
     track_unread = False
-    #: The kind of page, passed to ``TIMAK_EXCLUDED_ACTORS``: "home", "profile" or "notifications".
-    timeline_kind = "home"
 
     def get_timeline_key(self) -> str:
         """Return the key to read, from the request (e.g. ``f"user:{self.request.user.pk}:home"``)."""
@@ -72,10 +70,6 @@ class TimelineView(TemplateResponseMixin, ContextMixin, View):
     def get_timeline_sources(self) -> list[str]:
         """Return more keys to merge into the page: the timelines of pulled authors the reader follows."""
         return []
-
-    def get_excluded_actors(self):
-        """Return the actors this reader leaves out (refs or instances); by default ``TIMAK_EXCLUDED_ACTORS``'s."""
-        return excluded_actors(self.request, self.timeline_kind)
 
     def get_timeline_name(self) -> str:
         """Return the TIMAK_TIMELINES alias this request reads."""
@@ -104,7 +98,7 @@ class TimelineView(TemplateResponseMixin, ContextMixin, View):
         """
         return read_page(
             self.get_timeline_name(), self.get_timeline_key(), limit=self.get_paginate_by(), cursor=self.get_cursor(),
-            sources=self.get_timeline_sources(), exclude_actors=self._excluded(),
+            sources=self.get_timeline_sources(), exclude_actors=self.excluded_refs(),
         )
 
     def get_format(self) -> str | None:
@@ -150,7 +144,7 @@ class TimelineView(TemplateResponseMixin, ContextMixin, View):
             page = self.get_page()
             marks = read_marks(self.get_timeline_name(), self.get_timeline_key()) if self.track_unread else None
             counts = (
-                unread_count(self.get_timeline_name(), self.get_timeline_key(), exclude_actors=self._excluded())
+                unread_count(self.get_timeline_name(), self.get_timeline_key(), exclude_actors=self.excluded_refs())
                 if self.track_unread else None
             )
         except InvalidCursor:
@@ -186,11 +180,6 @@ class TimelineView(TemplateResponseMixin, ContextMixin, View):
             unread=counts,
         )
         return self._vary(self.render_to_response(context))
-
-    def _excluded(self) -> frozenset:
-        if not hasattr(self, "_excluded_actors"):
-            self._excluded_actors = as_refs(self.get_excluded_actors())
-        return self._excluded_actors
 
     def mark_seen(self, score) -> None:
         """Record that the reader saw the feed up to ``score``; a store that fails only delays it."""

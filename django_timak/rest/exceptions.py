@@ -1,4 +1,4 @@
-"""DRF errors for what ``TimelineView`` answers: a bad cursor (400), an impossible key (404), a store that is down (503).
+"""DRF errors for what ``TimelineView`` answers: a bad cursor or exclusion (400), an impossible key (404), a store that is down (503).
 
 They are ``APIException``s, so DRF's exception handler renders them in its own
 format (``{"detail": ...}``) and sets ``Retry-After`` from ``wait``.
@@ -18,6 +18,14 @@ class BadCursor(APIException):
     status_code = status.HTTP_400_BAD_REQUEST
     default_detail = "Invalid cursor."
     default_code = "invalid_cursor"
+
+
+class BadExclusions(APIException):
+    """The view's ``get_excluded_actors()`` (or ``TIMAK_EXCLUDED_ACTORS``) answered what is not a set of actors."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "Invalid excluded actors."
+    default_code = "invalid_excluded_actors"
 
 
 class NoSuchTimeline(NotFound):

@@ -3,8 +3,8 @@
 The answer is ``{"next", "previous", "results"}`` with absolute ``next`` links and
 opaque cursors; the client may choose ``page_size`` up to ``max_page_size``. Unlike
 ``CursorPagination`` it pages a timeline key (merged with its pulled ``sources``, as
-``TimelineView`` does), not a queryset, and ties of score never break it: the
-cursor holds the id too. Timelines page forward only, so ``previous`` is always
+``TimelineView`` does, without the reader's excluded actors), not a queryset, and
+ties of score never break it: the cursor holds the id too. Timelines page forward only, so ``previous`` is always
 null; it is kept so that clients written for ``CursorPagination`` read the answer.
 """
 
@@ -28,13 +28,18 @@ class TimelinePagination(BasePagination):
     #: Seconds a client should wait before retrying when the store is unavailable.
     retry_after = 30
 
-    def paginate_timeline(self, alias: str, key: str, request, sources=(), view=None):
-        """Return the ``Page`` the request asks for; raise the DRF error for a bad cursor, key or a store that is down."""
+    def paginate_timeline(self, alias: str, key: str, request, sources=(), view=None, exclude_actors=()):
+        """Return the ``Page`` the request asks for; raise the DRF error for a bad cursor, key or a store that is down.
+
+        ``exclude_actors`` (refs) leaves those actors' items out, ``limit`` items still
+        shown when the timeline holds them; a ``(key, actor)`` source of one is not read.
+        """
         self.request = request
         self.base_url = request.build_absolute_uri()
         with api_errors(self.retry_after):
             self.page = read_page(
-                alias, key, limit=self.get_page_size(request), cursor=self.get_cursor(request), sources=sources
+                alias, key, limit=self.get_page_size(request), cursor=self.get_cursor(request), sources=sources,
+                exclude_actors=exclude_actors,
             )
         return self.page
 

@@ -5,8 +5,10 @@ client, as with ``TimelineView``. A page is read once (merged with
 ``get_timeline_sources()``), hydrated with one query per model, then each item is
 serialized by the serializer chosen for it: ``serializer_classes[Model]``, else
 ``serializer_class`` for rows, ``notification_serializer_class`` for groups and
-``value_serializer_class`` for plain values. Every step is a method, so an async
-subclass can override the reads and keep the rest.
+``value_serializer_class`` for plain values. The reader's excluded actors
+(``get_excluded_actors()``, by default ``TIMAK_EXCLUDED_ACTORS``'s) are left out of
+pages and counts, as ``TimelineView`` leaves them out. Every step is a method, so an
+async subclass can override the reads and keep the rest.
 """
 
 from django.core.exceptions import ImproperlyConfigured
@@ -17,16 +19,17 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from .. import activitystreams
-from ..exceptions import TimelineUnavailable
+from ..exceptions import InvalidTimelineInput, TimelineUnavailable
+from ..exclusion_settings import ExcludedActorsMixin
 from ..hydrate import Notification, hydrate_pairs
 from ..notifications import mark_read, mark_seen, read_marks, unread_count
-from .exceptions import api_errors
+from .exceptions import BadExclusions, api_errors
 from .pagination import TimelinePagination
 from .renderers import ActivityStreamsRenderer
 from .serializers import MarkReadSerializer, MarkSeenSerializer, NotificationSerializer, ValueSerializer
 
 
-class TimelineAPIMixin:
+class TimelineAPIMixin(ExcludedActorsMixin):
     """What a timeline's API views share: the key, the read, hydration and per-item serializers.
 
     Its ``list`` replaces ``ListModelMixin``'s, which the views keep as a base so that
@@ -59,6 +62,13 @@ class TimelineAPIMixin:
     def get_timeline_name(self) -> str:
         return self.timeline
 
+    def get_exclusions(self) -> frozenset:
+        """Return the refs of the actors this reader leaves out; raise BadExclusions (400) for a hook answer that is none."""
+        try:
+            return self.excluded_refs()
+        except InvalidTimelineInput as e:
+            raise BadExclusions(f"Invalid excluded actors: {e}") from e
+
     def get_serializer_context(self) -> dict:
         return {**super().get_serializer_context(), "verb": self.notification_verb}
 
@@ -90,7 +100,8 @@ class TimelineAPIMixin:
     def read_page(self):
         """Return the ``Page`` the request asks for (the paginator raises DRF's errors)."""
         return self.paginator.paginate_timeline(
-            self.get_timeline_name(), self.get_timeline_key(), self.request, self.get_timeline_sources(), view=self
+            self.get_timeline_name(), self.get_timeline_key(), self.request, self.get_timeline_sources(), view=self,
+            exclude_actors=self.get_exclusions(),
         )
 
     def read_marks(self):
@@ -99,7 +110,7 @@ class TimelineAPIMixin:
             return None, None
         with api_errors(self.retry_after):
             alias, key = self.get_timeline_name(), self.get_timeline_key()
-            return read_marks(alias, key), unread_count(alias, key)
+            return read_marks(alias, key), unread_count(alias, key, exclude_actors=self.get_exclusions())
 
     def mark_opened(self, page) -> None:
         """Mark the feed seen up to its newest item when its first page is read; a failing store only delays it."""
@@ -150,21 +161,25 @@ class TimelineViewSet(TimelineAPIMixin, mixins.ListModelMixin, viewsets.GenericV
 
 
 class NotificationViewSet(TimelineViewSet):
-    """A notification feed: ``list``, and the ``seen`` and ``read`` actions that mark it."""
+    """A notification feed: ``list``, and the ``seen`` and ``read`` actions that mark it and answer the counts."""
 
     track_unread = True
     serializer_class = NotificationSerializer
+    timeline_kind = "notifications"
 
     @action(detail=False, methods=["post"], serializer_class=MarkSeenSerializer)
     def seen(self, request, *args, **kwargs):
         """Mark the feed seen up to ``up_to``, or up to its newest item."""
         body = MarkSeenSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        excluded = self.get_exclusions()  # a bad hook answer is a 400 before anything is marked
         alias, key = self.get_timeline_name(), self.get_timeline_key()
         with api_errors(self.retry_after):
             up_to = body.validated_data.get("up_to")
             if up_to is None:
-                newest = self.paginator.paginate_timeline(alias, key, request).entries
+                newest = self.paginator.paginate_timeline(
+                    alias, key, request, view=self, exclude_actors=excluded
+                ).entries
                 up_to = newest[0].score if newest else None
             mark_seen(alias, key, up_to)
             return Response(self.counts(alias, key))
@@ -175,11 +190,12 @@ class NotificationViewSet(TimelineViewSet):
         body = MarkReadSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         items = {item["id"]: item["score"] for item in body.validated_data.get("items", [])}
+        self.get_exclusions()  # a bad hook answer is a 400 before anything is marked
         alias, key = self.get_timeline_name(), self.get_timeline_key()
         with api_errors(self.retry_after):
             mark_read(alias, key, items, up_to=body.validated_data.get("up_to"))
             return Response(self.counts(alias, key))
 
     def counts(self, alias, key) -> dict:
-        counts = unread_count(alias, key)
+        counts = unread_count(alias, key, exclude_actors=self.get_exclusions())
         return {"unread": counts.unread, "unseen": counts.unseen}
