@@ -2,7 +2,8 @@
 
 ``/api/home/`` is the home page's timeline (pulled authors merged), ``/api/notifications/``
 the notification feed with its ``seen`` and ``read`` actions; both answer Activity
-Streams 2.0 too (``?format=as2``). They are served only where DRF is installed.
+Streams 2.0 too (``?format=as2``) and leave out whom the reader blocks or mutes, as
+the pages do (``TIMAK_EXCLUDED_ACTORS``). They are served only where DRF is installed.
 """
 
 from rest_framework import routers, serializers
@@ -14,8 +15,9 @@ from django_timak.rest.renderers import ActivityStreamsRenderer
 from django_timak.rest.serializers import NotificationSerializer
 from django_timak.rest.views import NotificationViewSet, TimelineViewSet
 
-from .models import Post, pulled_sources
+from .models import Post
 from .notices import describe
+from .views import HomeView
 
 
 class PostSerializer(serializers.ModelSerializer):
@@ -48,8 +50,8 @@ class HomeViewSet(SignedIn, TimelineViewSet):
     def get_timeline_key(self):
         return self.request.user.home_key()
 
-    def get_timeline_sources(self):
-        return pulled_sources(self.request.user)
+    # Pulled keys as (key, author) pairs, as the home page reads them: a blocked or muted author's is not read.
+    get_timeline_sources = HomeView.get_timeline_sources
 
 
 class NotificationsViewSet(SignedIn, NotificationViewSet):

@@ -3,6 +3,9 @@
 from importlib.util import find_spec
 from unittest import skipUnless
 
+from django.test import override_settings
+from django.urls import reverse
+
 from .models import Like
 from .tests import DemoTestCase
 
@@ -37,6 +40,31 @@ class APITests(DemoTestCase):
         page = self.client.get("/api/home/", {"format": "as2"}).json()
         self.assertEqual(page["type"], "OrderedCollectionPage")
         self.assertEqual(page["orderedItems"][0]["type"], "Create")
+
+    def test_a_block_takes_the_blocked_users_posts_and_likes_off_the_api_at_once(self):
+        self.follow(self.alice, self.bob)
+        self.post(self.bob, "bob writes")
+        mine = self.post(self.alice, "alice writes")
+        with self.fanned_out():
+            Like.objects.create(user=self.bob, post=mine)
+        self.sign_in(self.alice)
+        self.assertEqual(len(self.client.get("/api/home/").json()["results"]), 2)
+        self.client.post(reverse("block", args=["bob"]))
+        home = self.client.get("/api/home/", {"page_size": 1}).json()
+        self.assertEqual(([p["body"] for p in home["results"]], home["next"]), (["alice writes"], None))
+        feed = self.client.get("/api/notifications/").json()
+        self.assertEqual((feed["results"], feed["unread"]), ([], 0))
+        self.client.post(reverse("unblock", args=["bob"]))
+        self.assertEqual(len(self.client.get("/api/home/").json()["results"]), 2)
+
+    @override_settings(DEMO_PULL_ABOVE=0)
+    def test_a_muted_pulled_author_leaves_the_api_home_too(self):
+        self.follow(self.alice, self.carol)
+        self.post(self.carol, "carol is pulled")
+        self.sign_in(self.alice)
+        self.assertEqual([p["author"] for p in self.client.get("/api/home/").json()["results"]], ["carol"])
+        self.client.post(reverse("mute", args=["carol"]))
+        self.assertEqual(self.client.get("/api/home/").json()["results"], [])
 
     def test_the_api_asks_for_a_signed_in_user(self):
         self.client.logout()
