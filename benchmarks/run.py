@@ -53,9 +53,10 @@ def cases():
     from .cases import fanout_posts
     from .cases import exclusions
     from .cases import partial
+    from .cases import asynchronous
 
     # rebuild_graph replaces the users, follows and posts: it runs last.
-    return [core, size, fanout, reads, rebuild, append, deferred, fanout_posts, demo, pull, notifications, rest, exclusions, partial, rebuild_graph]
+    return [core, size, fanout, reads, rebuild, append, deferred, fanout_posts, demo, pull, notifications, rest, exclusions, partial, asynchronous, rebuild_graph]
 
 
 def parse(argv):
