@@ -29,7 +29,7 @@ class Command(BaseCommand):
     help = "Rebuild the timelines declared by TimelineFields from the database."
 
     def add_arguments(self, parser):
-        parser.add_argument("models", nargs="*", metavar="app_label.Model", help="Models to rebuild (default: all).")
+        parser.add_argument("models", nargs="*", metavar="app_label[.Model]", help="Models, or apps, to rebuild (default: all).")
         parser.add_argument("--timeline", metavar="NAME", help="Rebuild only the fields of this TIMAK_TIMELINES alias.")
         parser.add_argument("--batch-size", type=int, default=500, help="Rows read and written per batch (default 500).")
         parser.add_argument("--clear", action="store_true", help="Empty each affected key before its first write.")
@@ -72,12 +72,10 @@ class Command(BaseCommand):
     def plan(self, labels, alias):
         """Return ``[(model, fields)]`` to rebuild; name what is wrong in a CommandError."""
         if labels:
-            try:
-                models = [apps.get_model(label) for label in labels]
-            except (LookupError, ValueError) as e:
-                raise CommandError(f"{e} (models are named app_label.Model)") from e
+            # An app label and one of its models, or a label given twice, name each model once.
+            models = list(dict.fromkeys(model for label in labels for model in self.models_of(label)))
         else:
-            models = [m for m in apps.get_models() if issubclass(m, TimelineMixin) and not m._meta.proxy]
+            models = timeline_models(apps.get_models())
         plan = []
         for model in models:
             declared = model.timeline_fields() if issubclass(model, TimelineMixin) else ()
@@ -89,6 +87,22 @@ class Command(BaseCommand):
         if not plan:
             raise CommandError("no TimelineField matches" + (f" --timeline {alias!r}" if alias else ""))
         return plan
+
+    def models_of(self, label):
+        """Return the model ``app_label.Model`` names, or every timeline model of app ``app_label``."""
+        if "." in label:
+            try:
+                return [apps.get_model(label)]
+            except (LookupError, ValueError) as e:
+                raise CommandError(f"{e} (models are named app_label.Model)") from e
+        try:
+            app = apps.get_app_config(label)
+        except LookupError as e:
+            raise CommandError(f"no installed app has the label {label!r} (models are named app_label.Model, apps by their label)") from e
+        found = [m for m in timeline_models(app.get_models()) if m.timeline_fields()]
+        if not found:
+            raise CommandError(f"app {label!r} has no model that declares a TimelineField")
+        return found
 
     def rebuild(self, model, fields, batch_size, clear, dry_run):
         """Walk one model in pk batches; return (rows, items, failed writes, batches)."""
@@ -188,3 +202,8 @@ class Command(BaseCommand):
         bar = "#" * filled + "." * (BAR_WIDTH - filled)
         self.stdout.write(f"\r{model._meta.label} [{bar}] {done}/{total} rows {rate:,.0f} rows/s", ending="")
         self.stdout.flush()
+
+
+def timeline_models(models):
+    """Return the concrete (not proxy) TimelineMixin models among ``models``."""
+    return [m for m in models if issubclass(m, TimelineMixin) and not m._meta.proxy]
