@@ -60,6 +60,12 @@ def stored_keys(timeline):
     return None
 
 
+def listed_timeline_keys(timeline):
+    """Return the stored keys that hold timelines (not erasure records nor read marks), or None (see ``stored_keys``)."""
+    listed = stored_keys(timeline)
+    return None if listed is None else [k for k in listed if k != ERASURE_KEY and not k.endswith(MARKS_SUFFIX)]
+
+
 def mapped_keys(ref: str, alias: str) -> set[str]:
     """Return the keys of ``alias`` that the actor's rows belong to, by their declared fields (as rebuild computes them)."""
     actor_model, pk = parse_ref(ref)

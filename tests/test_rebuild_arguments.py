@@ -73,3 +73,63 @@ def test_an_app_without_timeline_models_is_a_command_error_with_a_sentence():
 def test_an_unknown_app_label_is_a_command_error_with_a_sentence():
     with pytest.raises(CommandError, match=r"^no installed app has the label 'blog' \(models are named app_label.Model, apps by their label\)$"):
         rebuild("blog")
+
+
+def move_alices_posts_to_bob(posts):
+    """Move every post of Alice to Bob with QuerySet.update(), which sends no signals."""
+    alice, bob = posts
+    moved = {f"tests.post:{pk}" for pk in Post.objects.filter(author=alice).values_list("pk", flat=True)}
+    Post.objects.filter(author=alice).update(author=bob)
+    return alice, bob, moved
+
+
+def test_prune_takes_moved_posts_off_the_old_authors_profile_and_rebuild_puts_them_on_the_new(posts):
+    alice, bob, moved = move_alices_posts_to_bob(posts)
+    old, new = f"user:{alice.pk}:posts", f"user:{bob.pk}:posts"
+    assert moved <= ids("default", old) and moved <= ids("memory", old)
+    rebuild("tests.Post", clear=True)
+    assert moved <= ids("default", old)  # --clear alone never meets a key no row maps to
+    out = rebuild("tests.Post", prune=True)
+    assert "Removed 8 item(s) from 2 key(s) their rows no longer map to." in out  # 4 posts, two aliases
+    photos = {f"tests.photo:{pk}" for pk in Photo.objects.values_list("pk", flat=True)}
+    assert ids("default", old) == photos and ids("memory", old) == set()
+    assert moved <= ids("default", new) and moved <= ids("memory", new)
+    assert "Removed 0 item(s) from 0 key(s)" in rebuild("tests.Post", prune=True)
+
+
+def test_prune_removes_the_items_of_rows_that_no_longer_exist(posts):
+    alice, _ = posts
+    gone = Post.objects.filter(author=alice).first()
+    Post.objects.filter(pk=gone.pk)._raw_delete(Post.objects.db)  # no signals
+    rebuild("tests.Post", prune=True)
+    assert f"tests.post:{gone.pk}" not in ids("default", f"user:{alice.pk}:posts")
+    assert f"tests.post:{gone.pk}" not in ids("memory", f"user:{alice.pk}:posts")
+
+
+def test_prune_with_dry_run_reports_what_it_would_remove_and_writes_nothing(posts):
+    alice, _, moved = move_alices_posts_to_bob(posts)
+    before = written()
+    out = rebuild("tests.Post", prune=True, dry_run=True, verbosity=2)
+    assert "Would remove 8 item(s) from 2 key(s) their rows no longer map to." in out
+    assert f"default:'user:{alice.pk}:posts': would remove 4 item(s)" in out
+    assert written() == before and moved <= ids("default", f"user:{alice.pk}:posts")
+
+
+def test_prune_is_silent_at_verbosity_zero(posts):
+    move_alices_posts_to_bob(posts)
+    assert rebuild("tests.Post", prune=True, verbosity=0) == ""
+
+
+LISTLESS = {
+    "default": {"BACKEND": "django_timak.backends.db.DatabaseBackend"},
+    "memory": {"BACKEND": "tests.backends.UnreachableBackend"},
+}
+
+
+def test_prune_on_a_store_that_cannot_list_its_keys_is_refused_before_anything_is_written(posts):
+    move_alices_posts_to_bob(posts)
+    before = StoredTimeline.objects.count(), TimelineDelta.objects.count()
+    with override_settings(TIMAK_TIMELINES=LISTLESS):
+        with pytest.raises(CommandError, match=r"^--prune reads every key stored in timeline 'memory', and its store \(UnreachableBackend\) cannot list"):
+            rebuild("tests.Post", prune=True)
+    assert (StoredTimeline.objects.count(), TimelineDelta.objects.count()) == before

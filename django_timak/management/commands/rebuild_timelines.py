@@ -17,9 +17,10 @@ from django.core.management.base import BaseCommand, CommandError
 from ...clock import default_clock
 from ...conf import fanout_settings
 from ...declarations import TimelineMixin
+from ...erasure import listed_timeline_keys
 from ...handler import timelines
 from ...operations import ADD, DELETE, Operation, apply_operations, split_storable
-from ...refs import make_ref
+from ...refs import make_ref, parse_ref
 from ...row_operations import row_item
 
 BAR_WIDTH = 30
@@ -33,14 +34,20 @@ class Command(BaseCommand):
         parser.add_argument("--timeline", metavar="NAME", help="Rebuild only the fields of this TIMAK_TIMELINES alias.")
         parser.add_argument("--batch-size", type=int, default=500, help="Rows read and written per batch (default 500).")
         parser.add_argument("--clear", action="store_true", help="Empty each affected key before its first write.")
+        parser.add_argument(
+            "--prune",
+            action="store_true",
+            help="Then delete, on every stored key, the items of these models' rows that no longer map to it.",
+        )
         parser.add_argument("--dry-run", action="store_true", help="Compute the items and keys; write nothing.")
 
-    def handle(self, *, models, timeline, batch_size, clear, dry_run, verbosity, **options):
+    def handle(self, *, models, timeline, batch_size, clear, prune, dry_run, verbosity, **options):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
         if timeline is not None and timeline not in timelines:
             raise CommandError(f"--timeline {timeline!r} is not an alias of TIMAK_TIMELINES")
         plan = self.plan(models, timeline)
+        listed = self.listed_keys(plan) if prune else {}
         self.verbosity, self.progress = verbosity, verbosity >= 1 and self.stdout.isatty()
         self.workers = fanout_settings()["WORKERS"]
         self.cleared, self.keys, self.skipped = set(), set(), set()
@@ -59,6 +66,8 @@ class Command(BaseCommand):
                     f" in {batches} batches{cleared} ({elapsed:.1f}s)."
                 )
             )
+        if prune:
+            failed += self.prune(plan, listed, batch_size, dry_run)
         if self.skipped:
             shown = ", ".join(f"{alias}:{key!r}" for alias, key in sorted(self.skipped)[:10])
             self.stdout.write(
@@ -187,6 +196,71 @@ class Command(BaseCommand):
                 for alias, key in sorted(self.row_keys.get(row.pk, set()) & stored)
             ]
         )
+
+    def listed_keys(self, plan):
+        """Return ``{alias: stored keys}`` of the plan's aliases; refuse a store that cannot list them."""
+        listed = {}
+        for alias in sorted({field.timeline for _, fields in plan for field in fields}):
+            listed[alias] = listed_timeline_keys(timelines[alias])
+            if listed[alias] is None:
+                store = type(timelines[alias].backend).__name__
+                raise CommandError(
+                    f"--prune reads every key stored in timeline {alias!r}, and its store ({store}) cannot list"
+                    " its keys (listing keys walks a whole Riak cluster); repair known keys with --clear instead"
+                )
+        return listed
+
+    def prune(self, plan, listed, batch_size, dry_run):
+        """Delete the items of the plan's rows from stored keys they no longer map to; return failed writes."""
+        by_model = {}  # a row's reference names its concrete model
+        for model, fields in plan:
+            by_model.setdefault(model._meta.concrete_model, (model, []))[1].extend(fields)
+        removed, keys, failed = 0, set(), 0
+        for alias, stored in listed.items():
+            for start in range(0, len(stored), batch_size):
+                operations = self.strays(alias, stored[start : start + batch_size], by_model, batch_size)
+                removed += len(operations)
+                keys.update((alias, op.key) for op in operations)
+                if self.verbosity >= 2:
+                    for key in sorted({op.key for op in operations}):
+                        count = sum(op.key == key for op in operations)
+                        self.stdout.write(f"{alias}:{key!r}: {'would remove' if dry_run else 'removed'} {count} item(s)")
+                if not dry_run:
+                    failed += self.apply(operations)
+        if self.verbosity >= 1:
+            verb = "Would remove" if dry_run else "Removed"
+            self.stdout.write(
+                self.style.SUCCESS(f"{verb} {removed} item(s) from {len(keys)} key(s) their rows no longer map to.")
+            )
+        return failed
+
+    def strays(self, alias, keys, by_model, batch_size):
+        """Return the deletes of the items on ``keys`` whose row is gone or no longer maps there."""
+        found = {key: [e.id for e in timelines[alias].get(key, raw=True)] for key in keys}
+        wanted = {}
+        for ids in found.values():
+            for model, pk in filter(None, map(parse_ref, ids)):
+                if model in by_model:
+                    wanted.setdefault(model, set()).add(pk)
+        # Stamped before the rows are read: a save racing the prune stamps later, and wins.
+        modified = default_clock.now()
+        mapped = {}  # (concrete model, pk) -> keys of alias, for the rows that still exist
+        for concrete, pks in wanted.items():
+            model, fields = by_model[concrete]
+            pks = sorted(pks)
+            for start in range(0, len(pks), batch_size):
+                rows = list(model._base_manager.filter(pk__in=pks[start : start + batch_size]))
+                mapped.update(((concrete, row.pk), set()) for row in rows)
+                for field in fields:
+                    if field.timeline == alias:
+                        for pk, row_keys in field.keys_many(rows).items():
+                            mapped[concrete, pk].update(row_keys)
+        return [
+            Operation(alias, key, DELETE, item_id, None, None, modified)
+            for key, ids in found.items()
+            for item_id, parsed in zip(ids, map(parse_ref, ids))
+            if parsed is not None and parsed[0] in by_model and key not in mapped.get(parsed, ())
+        ]
 
     def apply(self, operations):
         """Apply operations; report and count the failed writes."""
