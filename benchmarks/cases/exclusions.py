@@ -9,6 +9,7 @@
 """
 
 from django_timak import erasure
+from django_timak.erasure_record import ERASURE_KEY
 from django_timak.entries import Entry
 from django_timak.handler import timelines
 from tests.models import User
@@ -72,6 +73,10 @@ def erasure_rows(config):
     rate, floor_rate = Stats.of([purge_time]).rate(store_keys), Stats.of([fanout_time]).rate(len(keys))
     rows.append(Row("19 erasure", f"physical removal, {store_keys:,} keys", "keys/s", rate, floor_rate.median,
                     "fan-out of one change to the homes", floor_rate.median / rate.median, "", None))
+    # The record is store-wide: later cases' pages must not leave out this user's refs.
+    user.delete()
+    for key in (*keys, ERASURE_KEY):
+        timeline.clear(key)
     return rows
 
 
