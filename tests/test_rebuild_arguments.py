@@ -120,16 +120,24 @@ def test_prune_is_silent_at_verbosity_zero(posts):
     assert rebuild("tests.Post", prune=True, verbosity=0) == ""
 
 
-LISTLESS = {
-    "default": {"BACKEND": "django_timak.backends.db.DatabaseBackend"},
-    "memory": {"BACKEND": "tests.backends.UnreachableBackend"},
-}
+@pytest.fixture(params=["unreachable", "riak"])
+def listless(request):
+    """``(TIMAK_TIMELINES, store name)`` whose "memory" alias is a store that cannot list its keys."""
+    if request.param == "riak":
+        riak_url, bucket = request.getfixturevalue("riak_url"), request.getfixturevalue("riak_bucket")
+        memory = {"BACKEND": "django_timak.backends.riak.RiakBackend", "OPTIONS": {"URL": riak_url, "BUCKET": bucket}}
+        name = "RiakBackend"
+    else:
+        memory, name = {"BACKEND": "tests.backends.UnreachableBackend"}, "UnreachableBackend"
+    return {"default": {"BACKEND": "django_timak.backends.db.DatabaseBackend"}, "memory": memory}, name
 
 
-def test_prune_on_a_store_that_cannot_list_its_keys_is_refused_before_anything_is_written(posts):
+def test_prune_on_a_store_that_cannot_list_its_keys_is_refused_before_anything_is_written(posts, listless):
+    settings, store = listless
     move_alices_posts_to_bob(posts)
     before = StoredTimeline.objects.count(), TimelineDelta.objects.count()
-    with override_settings(TIMAK_TIMELINES=LISTLESS):
-        with pytest.raises(CommandError, match=r"^--prune reads every key stored in timeline 'memory', and its store \(UnreachableBackend\) cannot list"):
+    with override_settings(TIMAK_TIMELINES=settings):
+        refused = rf"^--prune reads every key stored in timeline 'memory', and its store \({store}\) cannot list its keys"
+        with pytest.raises(CommandError, match=refused):
             rebuild("tests.Post", prune=True)
     assert (StoredTimeline.objects.count(), TimelineDelta.objects.count()) == before
