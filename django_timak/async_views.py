@@ -9,37 +9,28 @@ is down.
 
 from asgiref.sync import sync_to_async
 
-from .conf import alias_settings
-from .exceptions import CorruptValue, InvalidCursor, InvalidKey, TimelineBackendError, TimelineConfigError, TimelineUnavailable
-from .handler import timelines
-from .reading import logger
-from .views import TimelineView
+from .exceptions import InvalidCursor, InvalidTimelineInput, TimelineUnavailable
+from .reading import degrading, readable_timeline
+from .views import InvalidPageSize, TimelineView
 
 
-async def aread_page(alias: str, key: str, *, limit: int, cursor: str | None, sources=()):
+async def aread_page(alias: str, key: str, *, limit: int, cursor: str | None, sources=(), exclude_actors=()):
     """Async form of ``reading.read_page``: the same page, the same TimelineUnavailable."""
-    try:
-        timeline = timelines[alias]
-    except TimelineConfigError as e:
-        logger.error("timak: timeline %r cannot be read, it is misconfigured: %s", alias, e)
-        raise TimelineUnavailable(f"timeline {alias!r} is misconfigured") from e
-    try:
-        return await timeline.apage(key, limit=limit, cursor=cursor, sources=sources)
-    except (TimelineBackendError, CorruptValue) as e:
-        if not alias_settings(alias)["IGNORE_EXCEPTIONS"]:
-            raise
-        (logger.error if isinstance(e, CorruptValue) else logger.warning)("timak: reading %r from timeline %r failed: %s", key, alias, e)
-        raise TimelineUnavailable(f"timeline {alias!r} is unavailable") from e
+    timeline = readable_timeline(alias)
+    with degrading(alias, key):
+        return await timeline.apage(key, limit=limit, cursor=cursor, sources=sources, exclude_actors=exclude_actors)
 
 
 class AsyncTimelineView(TimelineView):
     """A ``TimelineView`` whose ``get`` is a coroutine (``view_is_async``)."""
 
     async def aget_page(self):
-        """Async form of ``get_page()``."""
+        """Async form of ``get_page()``; the hooks that may ask the ORM (sources, exclusions) run in its thread."""
+        sources = await sync_to_async(self.get_timeline_sources)()
+        excluded = await sync_to_async(self.excluded_refs)()
         return await aread_page(
             self.get_timeline_name(), self.get_timeline_key(), limit=self.get_paginate_by(), cursor=self.get_cursor(),
-            sources=self.get_timeline_sources(),
+            sources=sources, exclude_actors=excluded,
         )
 
     def get_page(self):
@@ -52,6 +43,6 @@ class AsyncTimelineView(TimelineView):
         if self.get_format() is not None:
             try:
                 self._page = await self.aget_page()
-            except (InvalidCursor, InvalidKey, TimelineUnavailable) as e:
+            except (InvalidCursor, InvalidPageSize, InvalidTimelineInput, TimelineUnavailable) as e:
                 self._read_error = e
         return await sync_to_async(super().get)(request, *args, **kwargs)

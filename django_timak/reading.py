@@ -11,6 +11,7 @@ Either way the log says what went wrong, once, without a traceback.
 """
 
 import logging
+from contextlib import contextmanager
 
 from .conf import alias_settings
 from .exceptions import CorruptValue, TimelineBackendError, TimelineConfigError, TimelineUnavailable
@@ -24,13 +25,25 @@ def read_page(alias: str, key: str, *, limit: int, cursor: str | None, sources=(
 
     ``InvalidCursor`` and ``InvalidKey`` pass through: they are the client's mistakes.
     """
+    timeline = readable_timeline(alias)
+    with degrading(alias, key):
+        return timeline.page(key, limit=limit, cursor=cursor, sources=sources, exclude_actors=exclude_actors)
+
+
+def readable_timeline(alias: str):
+    """Return the Timeline of ``alias``; raise TimelineUnavailable (logged) if it cannot be built."""
     try:
-        timeline = timelines[alias]
+        return timelines[alias]
     except TimelineConfigError as e:
         logger.error("timak: timeline %r cannot be read, it is misconfigured: %s", alias, e)
         raise TimelineUnavailable(f"timeline {alias!r} is misconfigured") from e
+
+
+@contextmanager
+def degrading(alias: str, key: str):
+    """Turn a store's failure to read ``key`` into TimelineUnavailable (logged), unless the alias sets IGNORE_EXCEPTIONS False."""
     try:
-        return timeline.page(key, limit=limit, cursor=cursor, sources=sources, exclude_actors=exclude_actors)
+        yield
     except (TimelineBackendError, CorruptValue) as e:
         if not alias_settings(alias)["IGNORE_EXCEPTIONS"]:
             raise

@@ -8,6 +8,7 @@ from django.test import override_settings
 
 from django_timak import timelines
 from django_timak.async_views import AsyncTimelineView
+from django_timak.entries import Entry
 from tests.views import TopicView
 
 STORES = {
@@ -71,3 +72,42 @@ def test_an_impossible_key_is_a_404(rf, stored, topic):
 def test_a_store_that_is_down_is_a_503_with_retry_after(rf, stored, query):
     synced, awaited = answers(rf, query, alias="down")
     assert awaited == synced and awaited[:2] == (503, "30")
+
+
+class ExcludingTopicView(TopicView):
+    """The topic view of a reader who excludes one actor, and answers junk for the "bad" topic."""
+
+    def get_excluded_actors(self):
+        return "not a set" if self.kwargs["topic"] == "bad" else {"tests.user:1"}
+
+
+class AsyncExcludingTopicView(AsyncTimelineView, ExcludingTopicView):
+    """The same, served by a coroutine."""
+
+
+def excluding_answers(rf, query, topic):
+    said = []
+    for view in (ExcludingTopicView.as_view(timeline="memory"), AsyncExcludingTopicView.as_view(timeline="memory")):
+        response = view(rf.get(f"/topics/{topic}/", query), topic=topic)
+        if hasattr(response, "__await__"):
+            response = async_to_sync(awaited)(response)
+        said.append((response.status_code, response.content))
+    return said
+
+
+def test_the_async_view_leaves_out_the_excluded_actors_and_answers_400_to_a_bad_answer(rf):
+    with override_settings(TIMAK_TIMELINES=STORES):
+        timeline = timelines["memory"]
+        changes = [Entry(i, i, i + 1, {"n": i}, False, f"tests.user:{i % 2}") for i in range(6)]
+        timeline.replay("topic:news", changes)
+        timeline.replay("topic:bad", changes)
+        try:
+            synced, in_async = excluding_answers(rf, {"format": "json"}, "news")
+            assert in_async == synced and synced[0] == 200
+            assert [item["id"] for item in json.loads(in_async[1])["items"]] == [4, 2, 0]
+            synced, in_async = excluding_answers(rf, {"format": "json"}, "bad")
+            assert synced[0] == in_async[0] == 400
+            synced, in_async = excluding_answers(rf, {"format": "json", "limit": "0"}, "news")
+            assert synced[0] == in_async[0] == 400
+        finally:
+            timeline.backend.clear()
