@@ -63,7 +63,12 @@ def stored_keys(timeline):
 def listed_timeline_keys(timeline):
     """Return the stored keys that hold timelines (not erasure records nor read marks), or None (see ``stored_keys``)."""
     listed = stored_keys(timeline)
-    return None if listed is None else [k for k in listed if k != ERASURE_KEY and not k.endswith(MARKS_SUFFIX)]
+    return None if listed is None else [key for key in listed if _holds_timeline(key)]
+
+
+def _holds_timeline(key: str) -> bool:
+    """Return False for the keys beside timelines: the erasure record and read marks."""
+    return key != ERASURE_KEY and not key.endswith(MARKS_SUFFIX)
 
 
 def mapped_keys(ref: str, alias: str) -> set[str]:
@@ -95,9 +100,10 @@ class Purged:
 
 def keys_to_purge(ref: str, alias: str) -> tuple[list[str], bool]:
     """Return the keys of ``alias`` that may hold the actor's items, and whether the store listed them."""
-    listed = stored_keys(timelines[alias])
-    keys = listed if listed is not None else sorted(mapped_keys(ref, alias))
-    return [k for k in keys if k != ERASURE_KEY and not k.endswith(MARKS_SUFFIX)], listed is not None
+    listed = listed_timeline_keys(timelines[alias])
+    if listed is not None:
+        return listed, True
+    return sorted(key for key in mapped_keys(ref, alias) if _holds_timeline(key)), False
 
 
 def purge(ref: str, alias: str, *, dry_run: bool = False, progress=None) -> Purged:
