@@ -183,8 +183,13 @@ def wire_actor(model) -> None:
 
 
 def wire(model) -> None:
-    """Connect a TimelineMixin model's receivers, with sender=model; other models are left alone."""
-    if not issubclass(model, TimelineMixin):
+    """Connect a TimelineMixin model's receivers, with sender=model; other models are left alone.
+
+    Migrations' historical models (module ``__fake__``) are left alone too: they come
+    and go while migrations run, and a signal keys its receivers by ``id(sender)``, so a
+    later model that reuses a collected one's id would receive them.
+    """
+    if not issubclass(model, TimelineMixin) or model.__module__ == "__fake__":
         return
     model._timak_fields = model.timeline_fields()
     label = model._meta.label_lower
