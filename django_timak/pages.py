@@ -15,29 +15,35 @@ from .exceptions import InvalidTimelineInput
 from .erasure_record import ERASURE_KEY, erased, without_actors
 from .exclusions import check_actors, filtered, keep
 from .inputs import check_key
-from .pagination import decode_cursor, encode_cursor, page_after
+from .pagination import AFTER, decode_bound, page_after, page_at
 
 
 @dataclass(frozen=True)
 class Page:
-    """One page of a timeline: its items, and the cursor of the next page (or None)."""
+    """One page of a timeline: its items, and the cursors of the next and previous pages (or None)."""
 
     items: list
     next_cursor: str | None
     entries: list[Entry]
     #: The keys the page was read from: the timeline's own, then its sources.
     keys: tuple[str, ...] = ()
+    #: The page before this one, in the same order (None on the first page).
+    previous_cursor: str | None = None
 
     @property
     def has_next(self) -> bool:
         return self.next_cursor is not None
+
+    @property
+    def has_previous(self) -> bool:
+        return self.previous_cursor is not None
 
 
 class PageReading:
     """The pages of a ``Timeline``: after a cursor, over one key or merged over several."""
 
     def page(self, key: str, limit: int = 20, cursor: str | None = None, *, sources=(), exclude_actors=()) -> Page:
-        """Return ``limit`` items after ``cursor`` (from the top when None).
+        """Return ``limit`` items at ``cursor`` (from the top when None): a next page's, or a previous page's.
 
         ``sources`` are more keys merged into the page at read time (the timelines of
         pulled authors the reader follows): see ``merged_entries``. A source may be a
@@ -49,17 +55,18 @@ class PageReading:
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise InvalidTimelineInput(f"limit must be a positive int, not {limit!r}")
         excluded = check_actors(exclude_actors)
-        after = decode_cursor(cursor) if cursor is not None else None
+        bound = decode_bound(cursor) if cursor is not None else None
         keys = tuple(dict.fromkeys((key, *_source_keys(sources, excluded))))
         if len(keys) == 1:
-            shown, erased = self._visible_after(key, after)
+            # Only a next page's cursor lets the codec skip to it; the others are read from the top.
+            shown, erased = self._visible_after(key, bound[0] if bound and bound[1] == AFTER else None)
             if erased:
                 excluded |= erased
-            found, more = _page_of(filtered(shown, excluded), None, limit, self.order)
+            entries = filtered(shown, excluded)
         else:
-            found, more = _page_of(filtered(self.merged_entries(keys), excluded), after, limit, self.order)
-        next_cursor = encode_cursor(found[-1]) if more else None
-        return Page([e.value for e in found], next_cursor, found, keys)
+            entries = filtered(self.merged_entries(keys), excluded)
+        found, next_cursor, previous_cursor = page_at(entries, bound, limit, self.order)
+        return Page([e.value for e in found], next_cursor, found, keys, previous_cursor)
 
     def _visible_after(self, key, after):
         """Return ``(visible entries after position after, erased actors)`` of one key, from one ``read_many``.
@@ -179,18 +186,3 @@ def _source_keys(sources, excluded: frozenset):
                 continue
             source = source[0]
         yield source
-
-
-def _page_of(entries, after, limit: int, order: str):
-    """Return ``(items, more)`` like ``page_after``, over entries yielded in timeline order."""
-    found = []
-    descending = order == "desc"
-    for entry in entries:
-        if after is not None:
-            here = core.position(entry)
-            if (here >= after) if descending else (here <= after):
-                continue
-        found.append(entry)
-        if len(found) > limit:
-            return found[:limit], True
-    return found, False
