@@ -47,6 +47,7 @@ class TopicAPIView(TimelineListAPIView):
 
 class HomeViewSet(TimelineViewSet):
     serializer_class = HomePostSerializer
+    serializer_classes = {Photo: PhotoSerializer}
     permission_classes = [IsAuthenticated]
 
     def get_timeline_key(self):

@@ -37,11 +37,19 @@ def author(django_capture_on_commit_callbacks):
     return alice
 
 
+def walk(api, url, link, **query):
+    """Return the bodies of the pages from ``url`` on, following the ``link`` ("next" or "previous") of each."""
+    bodies = [api.get(url, query).json()]
+    while bodies[-1][link]:
+        bodies.append(api.get(bodies[-1][link]).json())
+    return bodies
+
+
 def test_next_links_walk_every_item_once_in_timeline_order_over_ties(api, author):
     url, seen, sizes = f"/api/users/{author.pk}/posts/", [], []
     while url:
         body = api.get(url).json()
-        assert set(body) == {"next", "previous", "results"} and body["previous"] is None
+        assert set(body) == {"next", "previous", "results"}
         seen.extend(body["results"])
         sizes.append(len(body["results"]))
         url = body["next"]
@@ -49,6 +57,21 @@ def test_next_links_walk_every_item_once_in_timeline_order_over_ties(api, author
     stored = [e.id for e in timelines["default"].get(f"user:{author.pk}:posts", raw=True)]
     shown = [f"tests.{'photo' if 'caption' in item else 'post'}:{item['id']}" for item in seen]
     assert shown == stored and sizes == [20, 20, 7]
+
+
+def test_previous_links_walk_back_through_the_pages_seen_going_forward(api, author):
+    pages = walk(api, f"/api/users/{author.pk}/posts/", "next", page_size=6)
+    back = walk(api, pages[-1]["previous"], "previous")
+    assert pages[0]["previous"] is None and all(page["previous"] for page in pages[1:])
+    assert [page["results"] for page in back] == [page["results"] for page in pages[-2::-1]]
+    assert back[-1]["previous"] is None and "page_size=6" in back[-1]["next"]
+    assert api.get(back[0]["next"]).json() == pages[-1]
+
+
+def test_a_tampered_previous_cursor_is_a_400_in_drfs_error_format(api, author):
+    previous = walk(api, f"/api/users/{author.pk}/posts/", "next")[1]["previous"]
+    response = api.get(previous[:-2] + ("A" if previous[-2] != "A" else "B") + previous[-1])
+    assert response.status_code == 400 and response.json() == {"detail": "Invalid cursor."}
 
 
 def test_rows_of_each_model_use_the_serializer_named_for_them(api, author):
@@ -86,6 +109,10 @@ def test_a_viewset_merges_pulled_sources_into_the_home_page(api, author, django_
     assert pulled.pk not in [item["id"] for item in plain]
     assert merged[0]["id"] == pulled.pk and merged[1:] == plain[:19]
     assert api.get("/api/home/", {"pulled": bob.pk}).json()["next"].count("pulled=") == 1
+    pages = walk(api, "/api/home/", "next", pulled=bob.pk, page_size=7)
+    back = walk(api, pages[-1]["previous"], "previous")
+    assert [page["results"] for page in back] == [page["results"] for page in pages[-2::-1]]
+    assert back[-1]["results"][0]["id"] == pulled.pk and "pulled=" in back[-1]["next"]
 
 
 def test_the_home_viewset_asks_for_a_signed_in_user(api):

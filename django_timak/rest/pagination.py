@@ -1,17 +1,19 @@
 """``TimelinePagination``: DRF's ``CursorPagination`` conventions over a timeline's (score, id) cursors.
 
-The answer is ``{"next", "previous", "results"}`` with absolute ``next`` links and
-opaque cursors; the client may choose ``page_size`` up to ``max_page_size``. Unlike
+The answer is ``{"next", "previous", "results"}`` with absolute links and opaque
+cursors; the client may choose ``page_size`` up to ``max_page_size``. Unlike
 ``CursorPagination`` it pages a timeline key (merged with its pulled ``sources``, as
 ``TimelineView`` does, without the reader's excluded actors), not a queryset, and
-ties of score never break it: the cursor holds the id too. Timelines page forward only, so ``previous`` is always
-null; it is kept so that clients written for ``CursorPagination`` read the answer.
+ties of score never break it: the cursor holds the id too. ``previous`` reads back
+the page before, the items and order the reader saw going forward; it is null on
+the first page.
 """
 
 from rest_framework.pagination import BasePagination, _positive_int
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from ..async_views import aread_page
 from ..reading import read_page
 from .exceptions import api_errors
 
@@ -34,14 +36,24 @@ class TimelinePagination(BasePagination):
         ``exclude_actors`` (refs) leaves those actors' items out, ``limit`` items still
         shown when the timeline holds them; a ``(key, actor)`` source of one is not read.
         """
+        with api_errors(self.retry_after):
+            self.page = read_page(alias, key, **self.reading(request, sources, exclude_actors))
+        return self.page
+
+    async def apaginate_timeline(self, alias: str, key: str, request, sources=(), view=None, exclude_actors=()):
+        """Async form of ``paginate_timeline``: the page read with ``Timeline.apage``, the same errors."""
+        with api_errors(self.retry_after):
+            self.page = await aread_page(alias, key, **self.reading(request, sources, exclude_actors))
+        return self.page
+
+    def reading(self, request, sources, exclude_actors) -> dict:
+        """Remember the request, and return what the page read is asked for."""
         self.request = request
         self.base_url = request.build_absolute_uri()
-        with api_errors(self.retry_after):
-            self.page = read_page(
-                alias, key, limit=self.get_page_size(request), cursor=self.get_cursor(request), sources=sources,
-                exclude_actors=exclude_actors,
-            )
-        return self.page
+        return {
+            "limit": self.get_page_size(request), "cursor": self.get_cursor(request), "sources": sources,
+            "exclude_actors": exclude_actors,
+        }
 
     def get_page_size(self, request) -> int:
         """Return the client's ``page_size`` within ``max_page_size``, else ``page_size`` (a bad value is ignored)."""
@@ -62,8 +74,10 @@ class TimelinePagination(BasePagination):
             return None
         return replace_query_param(self.base_url, self.cursor_query_param, self.page.next_cursor)
 
-    def get_previous_link(self) -> None:
-        return None
+    def get_previous_link(self) -> str | None:
+        if self.page.previous_cursor is None:
+            return None
+        return replace_query_param(self.base_url, self.cursor_query_param, self.page.previous_cursor)
 
     def get_first_link(self) -> str:
         """Return the first page's URL: this one without its cursor (the collection AS2 calls ``partOf``)."""

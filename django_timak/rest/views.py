@@ -121,7 +121,10 @@ class TimelineAPIMixin(ExcludedActorsMixin):
                 pass
 
     def list(self, request, *args, **kwargs):
-        page = self.read_page()
+        return self.answer_page(self.read_page())
+
+    def answer_page(self, page) -> Response:
+        """Return the answer to a page read: the reader's marks, the page's rows, its serialized items."""
         marks, counts = self.read_marks()
         pairs = hydrate_pairs(page.entries, marks)
         self.mark_opened(page)
@@ -140,6 +143,9 @@ class TimelineAPIMixin(ExcludedActorsMixin):
             pairs, self.request, self.paginator.get_next_link(), self.paginator.cursor_query_param, self.as_activity
         )
         document["partOf"] = self.paginator.get_first_link()
+        previous = self.paginator.get_previous_link()
+        if previous is not None:
+            document["prev"] = previous
         return document
 
     def as_activity(self, entry, item, absolute) -> dict:
@@ -160,8 +166,8 @@ class TimelineViewSet(TimelineAPIMixin, mixins.ListModelMixin, viewsets.GenericV
     """A router-ready timeline: ``list`` reads a page (register it with a ``basename``)."""
 
 
-class NotificationViewSet(TimelineViewSet):
-    """A notification feed: ``list``, and the ``seen`` and ``read`` actions that mark it and answer the counts."""
+class NotificationActions:
+    """The notification feed's reading defaults, and the ``seen`` and ``read`` actions that mark it and answer the counts."""
 
     track_unread = True
     serializer_class = NotificationSerializer
@@ -199,3 +205,7 @@ class NotificationViewSet(TimelineViewSet):
     def counts(self, alias, key) -> dict:
         counts = unread_count(alias, key, exclude_actors=self.get_exclusions())
         return {"unread": counts.unread, "unseen": counts.unseen}
+
+
+class NotificationViewSet(NotificationActions, TimelineViewSet):
+    """A notification feed: ``list``, and the ``seen`` and ``read`` actions that mark it and answer the counts."""
