@@ -8,6 +8,7 @@ ORM by the hook (``?without=`` usernames), and one whose hook answers nonsense.
 from django.urls import include, path
 from rest_framework import routers, serializers
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.schemas.openapi import AutoSchema
 
 from django_timak.rest.async_views import AsyncNotificationViewSet, AsyncTimelineListAPIView, AsyncTimelineViewSet
 from django_timak.rest.views import TimelineViewSet
@@ -36,32 +37,34 @@ class RemarksViewSet(TimelineViewSet):
 
 
 class BrokenRemarksViewSet(RemarksViewSet):
+    schema = AutoSchema(operation_id_base="BrokenRemarks")
+
     def get_excluded_actors(self):
         return 42
 
 
 class AsyncProfileAPIView(AsyncTimelineListAPIView, rest_urls.ProfileAPIView):
-    pass
+    schema = AutoSchema(operation_id_base="AsyncProfile")
 
 
 class AsyncTopicAPIView(AsyncTimelineListAPIView, rest_urls.TopicAPIView):
-    pass
+    schema = AutoSchema(operation_id_base="AsyncTopic")
 
 
 class AsyncHomeViewSet(AsyncTimelineViewSet, rest_urls.HomeViewSet):
-    pass
+    schema = AutoSchema(operation_id_base="AsyncHome")
 
 
 class AsyncNotificationsViewSet(AsyncNotificationViewSet, rest_urls.NotificationsViewSet):
-    pass
+    schema = AutoSchema(operation_id_base="AsyncNotifications")
 
 
 class AsyncRemarksViewSet(AsyncTimelineViewSet, RemarksViewSet):
-    pass
+    schema = AutoSchema(operation_id_base="AsyncRemarks")
 
 
 class AsyncBrokenRemarksViewSet(AsyncTimelineViewSet, BrokenRemarksViewSet):
-    pass
+    schema = AutoSchema(operation_id_base="AsyncBrokenRemarks")
 
 
 synced = routers.SimpleRouter()
