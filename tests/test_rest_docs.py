@@ -43,7 +43,7 @@ def author(django_capture_on_commit_callbacks, monkeypatch):
     return author
 
 
-@pytest.mark.parametrize(("page", "count"), [("rest.rst", 4), ("activitystreams.rst", 2)])
+@pytest.mark.parametrize(("page", "count"), [("rest.rst", 5), ("activitystreams.rst", 2)])
 def test_the_code_blocks_of_the_page_run_as_pasted(page, count, author, monkeypatch):
     blocks = code_blocks(page)
     assert len(blocks) == count
