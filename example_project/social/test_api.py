@@ -21,6 +21,8 @@ class APITests(DemoTestCase):
         rest = self.client.get(page["next"]).json()
         self.assertEqual([p["id"] for p in rest["results"]], [posts[0].pk])
         self.assertIsNone(rest["next"])
+        back = self.client.get(rest["previous"]).json()
+        self.assertEqual((back["results"], back["previous"]), (page["results"], None))
 
     def test_the_notifications_api_shows_groups_with_their_sentence_and_marks_them_read(self):
         post = self.post(self.alice, "likeable")
