@@ -35,7 +35,7 @@ class InvalidPageSize(ValueError):
 
 
 class TimelineView(ExcludedActorsMixin, TemplateResponseMixin, ContextMixin, View):
-    """A cursor-paginated timeline: ``object_list``, ``next_cursor``, ``has_next``, ``next_url``.
+    """A cursor-paginated timeline: ``object_list``, ``next_cursor``, ``has_next``, ``next_url`` (and ``previous_*``).
 
     When the store cannot answer, the template is rendered with status 503, an
     empty ``object_list`` and ``unavailable`` set, so the site keeps its layout.
@@ -120,6 +120,10 @@ class TimelineView(ExcludedActorsMixin, TemplateResponseMixin, ContextMixin, Vie
         query[self.cursor_query_param] = next_cursor
         return f"{self.request.path}?{query.urlencode()}"
 
+    def get_previous_url(self, previous_cursor: str | None) -> str | None:
+        """Return this URL with the previous page's cursor (the newer page, in a newest-first timeline)."""
+        return self.get_next_url(previous_cursor)
+
     def serialize_item(self, item, entry) -> object:
         """Return the JSON form of one item (``item`` is a row, a ``Notification`` or a value; ``entry`` is stored)."""
         if isinstance(item, Notification):
@@ -175,6 +179,9 @@ class TimelineView(ExcludedActorsMixin, TemplateResponseMixin, ContextMixin, Vie
             next_cursor=page.next_cursor,
             has_next=page.has_next,
             next_url=next_url,
+            previous_cursor=page.previous_cursor,
+            has_previous=page.has_previous,
+            previous_url=self.get_previous_url(page.previous_cursor),
             timeline_keys=page.keys,
             unavailable=False,
             unread=counts,

@@ -9,14 +9,16 @@ import base64
 import json
 
 import pytest
+from django.test import override_settings
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from django_timak import Timeline
+from django_timak import Timeline, timelines
 from django_timak.backends.memory import MemoryBackend
 from django_timak.entries import Entry
 from django_timak.exceptions import InvalidCursor
 from django_timak.pagination import BEFORE, _checksum, decode_bound, encode_cursor
 from tests.test_append import DATABASES, build
+from tests.views import TopicView
 
 
 @pytest.fixture(params=["memory", "siblings", *DATABASES])
@@ -149,3 +151,16 @@ def test_every_previous_page_equals_the_page_before_it(scores, limit, order, exc
         assert again.items == before.items
         assert again.has_previous == before.has_previous
         assert timeline.page("k", limit, again.next_cursor, **options).items == page.items
+
+
+def test_timeline_view_gives_its_template_the_previous_page(rf):
+    stores = {"memory": {"BACKEND": "django_timak.backends.memory.MemoryBackend", "MAX_ITEMS": 100}}
+    with override_settings(TIMAK_TIMELINES=stores):
+        timelines["memory"].add_many("topic:t", [(i, i, None) for i in range(5)])
+        view = TopicView.as_view(timeline="memory", paginate_by=2)
+        first = view(rf.get("/topics/t/", {"limit": 2}), topic="t").context_data
+        second = view(rf.get(first["next_url"]), topic="t").context_data
+        back = view(rf.get(second["previous_url"]), topic="t").context_data
+        timelines["memory"].backend.clear()
+    assert (first["has_previous"], first["previous_url"]) == (False, None) and second["has_previous"]
+    assert "limit=2" in second["previous_url"] and back["object_list"] == first["object_list"] == [4, 3]
