@@ -1,4 +1,4 @@
-"""The Riak store's native async calls (httpx): the same answers and named errors as the sync ones."""
+"""The Riak store's native async calls (aiohttp): the same answers and named errors as the sync ones."""
 
 import asyncio
 
@@ -49,9 +49,9 @@ def test_siblings_and_vclocks_read_async_as_sync(riak_url, riak_bucket):
     assert asyncio.run(backend.aping()) is True
 
 
-def test_many_reads_and_appends_go_concurrently_within_the_pool(riak_fault_server, riak_bucket):
+def test_many_reads_and_appends_go_concurrently_within_the_async_pool(riak_fault_server, riak_bucket):
     riak_fault_server.latency = 0.05
-    backend = RiakBackend(riak_fault_server.url, bucket=riak_bucket, pool_size=8)
+    backend = RiakBackend(riak_fault_server.url, bucket=riak_bucket, pool_size=2, async_pool_size=8)
     keys = [f"k{i}" for i in range(24)]
     value = value_holding(1)
     counts = asyncio.run(backend.aappend_many(dict.fromkeys(keys, value)))
@@ -150,9 +150,9 @@ def test_one_backend_serves_one_event_loop_after_another(riak_url, riak_bucket):
 
 
 @pytest.mark.subprocess
-def test_importing_the_riak_backend_does_not_import_httpx_or_greenlet():
+def test_importing_the_riak_backend_does_not_import_aiohttp_or_greenlet():
     from tests.checkout import run_python
 
-    done = run_python("import sys, django_timak.backends.riak, django_timak.timeline; print('httpx' in sys.modules, 'greenlet' in sys.modules)")
+    done = run_python("import sys, django_timak.backends.riak, django_timak.timeline; print('aiohttp' in sys.modules, 'greenlet' in sys.modules)")
     assert done.stdout.split() == ["False", "False"]
 

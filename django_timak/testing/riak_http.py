@@ -427,7 +427,11 @@ class RiakHTTPServer(ThreadingHTTPServer):
             except (ssl.SSLError, OSError):
                 request.close()
                 return
-        super().finish_request(request, client_address)
+        try:
+            super().finish_request(request, client_address)
+        finally:
+            if context is not None:  # the server closes the plain socket, which the TLS one replaced
+                self.shutdown_request(request)
 
     def handle_error(self, request, client_address):
         pass  # clients vanish on purpose in fault tests (drops, stalls, down()).

@@ -86,12 +86,14 @@ class RiakBackend(AsyncRiak, BaseBackend):
         client_key: str | None = None,
         username: str | None = None,
         password: str | None = None,
+        async_pool_size: int = 100,
     ):
         addresses = node_addresses(url, urls)
         check_name("bucket_type", bucket_type)
         check_name("bucket", bucket)
         check_number("timeout", timeout, 0.001)
         check_number("pool_size", pool_size, 1, int)
+        check_number("async_pool_size", async_pool_size, 1, int)
         check_number("retries", retries, 0, int)
         check_number("backoff", backoff, 0)
         check_number("sibling_warning", sibling_warning, 1, int)
@@ -110,6 +112,8 @@ class RiakBackend(AsyncRiak, BaseBackend):
         self.timeout = timeout
         self.connect_timeout = connect_timeout if connect_timeout is not None else timeout
         self.pool_size = pool_size
+        #: Connections per node for each event loop: one loop serves many requests at once.
+        self.async_pool_size = async_pool_size
         self.retries = retries
         self.backoff = backoff
         self.sibling_warning = sibling_warning
