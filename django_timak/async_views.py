@@ -26,8 +26,8 @@ class AsyncTimelineView(TimelineView):
 
     async def aget_page(self):
         """Async form of ``get_page()``; the hooks that may ask the ORM (sources, exclusions) run in its thread."""
-        sources = await sync_to_async(self.get_timeline_sources)()
-        excluded = await sync_to_async(self.excluded_refs)()
+        # One trip to the ORM's thread for both hooks: under load every trip queues there.
+        sources, excluded = await sync_to_async(lambda: (self.get_timeline_sources(), self.excluded_refs()))()
         return await aread_page(
             self.get_timeline_name(), self.get_timeline_key(), limit=self.get_paginate_by(), cursor=self.get_cursor(),
             sources=sources, exclude_actors=excluded,
