@@ -60,3 +60,17 @@ def test_the_database_writes_many_keys_in_one_transaction_and_leaves_out_a_key_w
     assert backend.read(KEYS[0]).values == [read[KEYS[0]].values[0]]
     for key in KEYS[1:3]:
         assert backend.read(key).values == [f"merged {key}".encode()]  # its appended value went with the write
+
+
+def test_the_database_inserts_new_keys_together_and_leaves_out_one_created_since_its_read():
+    backend = DatabaseBackend()
+    timeline = Timeline(backend, compact_on_append=100, compact_on_read=100)
+    timeline.append_changes({key: [post(1)] for key in KEYS})  # appended values only: no key has a written value
+    read = backend.read_many(KEYS)
+    backend.write(KEYS[3], b"created first", read[KEYS[3]].token)  # another compaction created it meanwhile
+    merged = {key: (f"merged {key}".encode(), read[key].token) for key in KEYS}
+    assert backend.write_many(merged) == {KEYS[3]}
+    assert backend.read(KEYS[3]).values == [b"created first"]
+    for key in KEYS[:3] + KEYS[4:]:
+        assert backend.read(key).values == [f"merged {key}".encode()]  # created, its appended value gone
+    assert backend.write_many({key: (b"again", read[key].token) for key in KEYS[:2]}) == set(KEYS[:2])

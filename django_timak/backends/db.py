@@ -149,18 +149,21 @@ class DatabaseBackend(BaseBackend):
     def write_many(self, values):
         """Write every value in one transaction, one commit; a key that changed since its read is left out.
 
-        Keys read with a written value are updated by version, and the appended rows of
-        those updated deleted, in a few plain statements; new keys are written one by one.
+        Keys read with a written value are updated by version; new keys are inserted
+        together (one by one, each in a savepoint, only when one was created meanwhile);
+        the appended rows the written keys' reads saw are then deleted together. A
+        compaction writes every key of a fan-out, so no statement runs once per key
+        that need not.
         """
         connection = connections[self.using]
         timeline, _, key_column = self._names(connection)
-        conflicted, merged = set(), []
+        conflicted, merged, created = set(), [], {}
         try:
             with transaction.atomic(using=self.using):
                 with connection.cursor() as cursor:
                     for key, (value, token) in values.items():
                         if token is None or token.version is None:
-                            conflicted |= super().write_many({key: (value, token)})
+                            created[key] = (value, token)
                             continue
                         cursor.execute(
                             f"UPDATE {timeline} SET value = %s, version = %s WHERE {key_column} = %s AND version = %s",
@@ -170,10 +173,43 @@ class DatabaseBackend(BaseBackend):
                             merged.extend(token.deltas)
                         else:
                             conflicted.add(key)
+                    conflicted |= self._create_many(cursor, created, merged)
                 self._delete_deltas(merged)
             return conflicted
         except DatabaseError as e:
             raise TimelineBackendError(f"writing {len(values)} keys failed: {e}", key=next(iter(values), None)) from e
+
+    def _create_many(self, cursor, created: dict, merged: list) -> set:
+        """Insert the keys read as having no written value; return those another writer created first.
+
+        One multi-row INSERT (per chunk), in a savepoint; if a key exists by then, the
+        chunk is inserted key by key, each in its own savepoint, and the existing ones
+        are conflicts. The deltas of each key inserted join ``merged``.
+        """
+        timeline, _, key_column = self._names(cursor.db)
+        items = list(created.items())
+        conflicted = set()
+        for chunk in chunks(items, statement_params(cursor.db) // 3):
+            try:
+                with transaction.atomic(using=self.using):
+                    places = ", ".join(["(%s, %s, 1)"] * len(chunk))
+                    params = [param for key, (value, _) in chunk for param in (key, value)]
+                    cursor.execute(f"INSERT INTO {timeline} ({key_column}, value, version) VALUES {places}", params)
+            except IntegrityError:
+                inserted = []
+                for key, (value, token) in chunk:
+                    try:
+                        with transaction.atomic(using=self.using):
+                            cursor.execute(
+                                f"INSERT INTO {timeline} ({key_column}, value, version) VALUES (%s, %s, 1)", [key, value]
+                            )
+                    except IntegrityError:
+                        conflicted.add(key)
+                    else:
+                        inserted.append((key, (value, token)))
+                chunk = inserted
+            merged.extend(delta for _, (_, token) in chunk if token is not None for delta in token.deltas)
+        return conflicted
 
     def append(self, key, value):
         return self.append_many({key: value})[key]
@@ -225,8 +261,12 @@ class DatabaseBackend(BaseBackend):
             raise TimelineBackendError(f"deleting {key!r} failed: {e}", key=key) from e
 
     def _delete_deltas(self, ids):
-        for chunk in chunks(list(ids), statement_params(connections[self.using])):
-            self._deltas.filter(pk__in=chunk).delete()
+        """Delete the appended rows ``ids``: plain DELETEs, no ORM collector (nothing refers to them)."""
+        connection = connections[self.using]
+        _, delta, _ = self._names(connection)
+        with connection.cursor() as cursor:
+            for chunk in chunks(list(ids), statement_params(connection)):
+                cursor.execute(f"DELETE FROM {delta} WHERE id IN ({', '.join(['%s'] * len(chunk))})", chunk)
 
     def ping(self):
         try:
