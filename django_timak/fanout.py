@@ -12,6 +12,7 @@ with the greatest clock). A failure never fails the save: it is logged with the 
 affected and sent as ``signals.fanout_failed``.
 """
 
+import contextvars
 import copy
 import logging
 import threading
@@ -117,7 +118,7 @@ def publish_resolved(model, operations, using: str | None, config: dict, down: d
     already written, so its backfill copies the change. Either way the follower's
     timeline gets it (a post, or a delete), however the two interleave.
     """
-    collected = getattr(_collecting, "batch", None)
+    collected = current_batch()
     if collected is not None:  # a bulk load: resolved now, as one batch with the rest
         publish(model, operations(), using, config)
     else:
@@ -132,7 +133,7 @@ def publish(model, operations: list[Operation], using: str | None, config: dict,
     """Apply ``operations`` once the current transaction on ``using`` commits; a rollback drops them."""
     if not operations:
         return
-    collected = getattr(_collecting, "batch", None)
+    collected = current_batch()
     if collected is not None:
         transaction.on_commit(partial(collected.direct.setdefault(model, []).extend, operations), using=using)
     else:
@@ -146,7 +147,7 @@ def defer(model, changes: list[row_changes.RowChange], using: str | None, config
         return
     recorded = [change for change in changes if outbox.enabled_for(change.timeline)]
     queued = [change for change in changes if not outbox.enabled_for(change.timeline)]
-    collected = getattr(_collecting, "batch", None)
+    collected = current_batch()
     if recorded:
         ids = outbox.record(recorded, using=using)
         if collected is not None:
@@ -177,6 +178,14 @@ class _Batch:
 
 
 _collecting = threading.local()
+#: The batch of ``async_fanout.abatched()``: a context variable, so that the saves its
+#: coroutine awaits see it in the ORM's thread, and other coroutines' saves do not.
+collecting_async = contextvars.ContextVar("timak_fanout_batch", default=None)
+
+
+def current_batch():
+    """Return the batch collecting this save's fan-out (``batched()``'s, else ``abatched()``'s), or None."""
+    return getattr(_collecting, "batch", None) or collecting_async.get()
 
 
 @contextmanager
@@ -188,7 +197,7 @@ def batched():
     back are dropped, as ever; the rest are applied after the block (after the
     enclosing transaction, if there is one) even if the block raised.
     """
-    if getattr(_collecting, "batch", None) is not None:
+    if current_batch() is not None:
         yield
         return
     batch = _collecting.batch = _Batch()
