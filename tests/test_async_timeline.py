@@ -174,6 +174,6 @@ def test_the_async_pages_examples_run_as_pasted():
 
     text = (Path(__file__).resolve().parent.parent / "docs" / "async.rst").read_text()
     blocks = re.findall(r"^\.\. code-block:: python\n\n((?:    .*\n|\n)+)", text, re.M)
-    assert len(blocks) == 2
-    for block in blocks:
+    assert len(blocks) == 3
+    for block in blocks[:2]:  # the third saves posts: tests/test_async_fanout.py runs it
         exec(compile(re.sub(r"^    ", "", block, flags=re.M), "docs/async.rst", "exec"), {})
