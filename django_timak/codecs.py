@@ -13,7 +13,11 @@ per block, ``[first score, first id, last score, last id, count, offset, length]
 a cursor without decompressing them. The tombstones sit in the head, where a merge
 reaches them without the blocks. A live entry is ``[id, score, clock]``, then its
 data when it has data or an actor, then its actor as an index into the head's table
-of the value's distinct actors.
+of the value's distinct actors. A value of more than one block also carries the
+*id list* (the live ids in order, compressed, its length the head's fourth field)
+between the head and the blocks: a page merged over several keys learns which ids
+two keys share from it, without the blocks (see ``open_blocks``). Version 2 values
+written before the id list are still read.
 
 Version 1 (still read; rewritten as version 2 by the next write) is one compressed
 JSON body ``[live, tombstones]``, each entry ``[id, score, clock]`` with the data
@@ -164,8 +168,9 @@ def encode(entries: list[Entry], compress=None) -> bytes:
         index.append((first[1], first[0], last[1], last[0], len(block), offset, len(packed)))
         blocks.append(packed)
         offset += len(packed)
-    head = compressor.compress(_dumps((list(actors), dead, index)).encode())
-    return b"".join((MAGIC, V2, code, len(head).to_bytes(4, "big"), head, *blocks))
+    ids = compressor.compress(_dumps([fields[0] for fields in live]).encode()) if len(index) > 1 else b""
+    head = compressor.compress(_dumps((list(actors), dead, index, *([len(ids)] if ids else ()))).encode())
+    return b"".join((MAGIC, V2, code, len(head).to_bytes(4, "big"), head, ids, *blocks))
 
 
 def _live(fields, actors=None) -> Entry:
@@ -182,20 +187,69 @@ def _dead(fields) -> Entry:
 
 
 class _Layout:
-    """A version 2 value opened: its head decoded, its blocks decompressed only when asked."""
+    """A version 2 value opened: its head decoded, its id list and blocks decompressed only when asked."""
 
     def __init__(self, value, compressor):
         size = int.from_bytes(value[4:8], "big")
         if len(value) < 8 + size:
             raise CorruptValue("cannot decode a django-timak value: truncated head")
-        self.actors, self.dead, self.index = _loads(compressor.decompress(value[8 : 8 + size]))
-        self.value, self.base, self.compressor = value, 8 + size, compressor
+        head = _loads(compressor.decompress(value[8 : 8 + size]))
+        self.actors, self.dead, self.index = head[:3]
+        self.ids_length = head[3] if len(head) > 3 else None
+        self.value, self.compressor = value, compressor
+        self.base = 8 + size + (self.ids_length or 0)
+        self.count = sum(row[4] for row in self.index)
 
     def block(self, number) -> list[Entry]:
         *_, offset, length = self.index[number]
         start = self.base + offset
         raw = _loads(self.compressor.decompress(self.value[start : start + length]))
         return [_live(fields, self.actors) for fields in raw]
+
+
+class Blocks:
+    """What a merged page reads of a version 2 value: its tombstones and ids at once, its blocks one by one.
+
+    Every method raises CorruptValue for bytes it cannot decode.
+    """
+
+    def __init__(self, layout: _Layout):
+        self._layout = layout
+        #: How many live entries the value holds, and each block.
+        self.count, self.counts = layout.count, [row[4] for row in layout.index]
+        self.blocks = len(self.counts)
+
+    def tombstones(self) -> list[Entry]:
+        return _guarded(lambda: [_dead(fields) for fields in self._layout.dead])
+
+    def ids(self) -> list | None:
+        """Return the live ids in timeline order, or None if the value has no id list (one block, or older bytes)."""
+        layout = self._layout
+        if layout.ids_length is None:
+            return None
+        start = layout.base - layout.ids_length
+        return _guarded(lambda: _loads(layout.compressor.decompress(layout.value[start : layout.base])))
+
+    def block(self, number: int) -> list[Entry]:
+        """Return the live entries of block ``number`` (0 first), in timeline order."""
+        return _guarded(lambda: self._layout.block(number))
+
+
+def _guarded(read):
+    try:
+        return read()
+    except CorruptValue:
+        raise
+    except Exception as e:  # zlib.error, zstandard.ZstdError, JSON and shape errors
+        raise _corrupt(e) from e
+
+
+def open_blocks(value: bytes) -> Blocks | None:
+    """Return the ``Blocks`` of a version 2 value, or None for a version 1 value (one body: decode it whole)."""
+    version, compressor = _header(value)
+    if version == V1:
+        return None
+    return Blocks(_guarded(lambda: _Layout(value, compressor)))
 
 
 def decode(value: bytes) -> list[Entry]:

@@ -4,10 +4,8 @@
 ``_merged`` and ``_repair`` for one key's merged value.
 """
 
-import functools
 import heapq
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from . import codecs, entries as core
 from .entries import Entry
@@ -15,6 +13,7 @@ from .exceptions import InvalidTimelineInput
 from .erasure_record import ERASURE_KEY, erased, without_actors
 from .exclusions import check_actors, filtered, keep
 from .inputs import check_key
+from .key_views import WholeView, open_view, source_view
 from .pagination import AFTER, decode_bound, page_after, page_at
 
 
@@ -93,36 +92,32 @@ class PageReading:
         detachment (an unfollow's ``remove_items``) hides an item only in its own key:
         a source is read because the reader follows it now. Ordered by (score, id) and
         cut at ``max_items``, so a cursor pages across the keys as over one. Each key's
-        items are already in order, so a first page looks at a few items of each.
+        items are already in order and walked lazily (``key_views``): a page decodes
+        the blocks it reaches of each key, its deletes and ids come without the blocks.
         The erasure record is read in the same ``read_many``: erased actors never show.
         """
         for key in keys:
             check_key(key)
-        views = []
         found = self.backend.read_many([*keys, ERASURE_KEY])
         erased_now = erased(tuple(bytes(v) for v in found.pop(ERASURE_KEY).values))
-        for key, versioned in found.items():
-            if key != keys[0] and len(versioned.values) == 1:
-                views.append(source_view(bytes(versioned.values[0]), self.max_items))
-                continue
-            stored = self._merged(versioned)
-            if len(versioned.values) >= self.compact_on_read:
-                self._repair(key, stored, versioned.token)
-            views.append(_view(stored, self.max_items))
-        shown = [view.shown for view in views]
+        views = [self._key_view(key, versioned, key == keys[0]) for key, versioned in found.items()]
         deleted = {}
         for entry in (e for view in views for e in view.deleted):
             current = deleted.get(entry.id)
             if current is None or core.wins(entry, current):
                 deleted[entry.id] = entry
-        winners = _winners_across(views)
-        merged = heapq.merge(*shown, key=core.position, reverse=self.order == "desc")
+        repeated, winners = _repeated(views), {}
+        merged = heapq.merge(*(view.walk() for view in views), key=core.position, reverse=self.order == "desc")
         count = 0
         for entry in merged:
             if count == self.max_items:
                 return
-            if winners.get(entry.id, entry) is not entry:
-                continue
+            if entry.id in repeated:
+                winner = winners.get(entry.id)
+                if winner is None:
+                    winner = winners[entry.id] = _winner(views, entry.id)
+                if winner is not entry:
+                    continue
             tomb = deleted.get(entry.id)
             if tomb is not None and core.wins(tomb, entry):
                 continue
@@ -133,45 +128,40 @@ class PageReading:
                     continue
             yield entry
 
+    def _key_view(self, key, versioned, home: bool):
+        """Return what the merge reads of one key: in part when it holds one value, whole otherwise.
 
-class _KeyView(NamedTuple):
-    """What a merged page needs of one key: its visible items, its deletes and their ids."""
-
-    shown: tuple[Entry, ...]
-    deleted: tuple[Entry, ...]
-    ids: frozenset
-
-
-def _view(stored: list[Entry], max_items: int) -> _KeyView:
-    live = core.live(stored)
-    shown = tuple(live[:max_items])
-    deleted = tuple(e for e in stored[len(live) :] if not core.is_detached(e))
-    return _KeyView(shown, deleted, frozenset(e.id for e in shown))
-
-
-#: How many source values stay decoded in each process.
-SOURCE_CACHE_SIZE = 64
-
-
-@functools.lru_cache(maxsize=SOURCE_CACHE_SIZE)
-def source_view(value: bytes, max_items: int) -> _KeyView:
-    """Return the view of a source key holding one value, decoded once per process while it is unchanged.
-
-    A pulled author's key is read by every follower's page until it changes, so its
-    bytes repeat: they are hashed and compared, not decoded again.
-    """
-    return _view(codecs.decode(value), max_items)
+        Siblings and appended values are merged whole first (and compacted when due):
+        which of their items a key shows, and which of its deletes it keeps, depend on
+        the trim to capacity and on groups' settlement over all of them at once. So does
+        a home key holding more live items than ``capacity`` (``_merged`` trims it).
+        Sources holding one value are cached (``source_view``): every follower reads them.
+        """
+        if len(versioned.values) == 1:
+            value = bytes(versioned.values[0])
+            if not home:
+                return source_view(value, self.max_items)
+            view = open_view(value, self.max_items)
+            if view.live_count <= self.capacity:
+                return view
+        stored = self._merged(versioned)
+        if len(versioned.values) >= self.compact_on_read:
+            self._repair(key, stored, versioned.token)
+        return WholeView(stored, self.max_items)
 
 
-def _winners_across(views) -> dict:
-    """Return ``{id: winning entry}`` for the ids found in more than one key."""
+def _repeated(views) -> set:
+    """Return the ids found in more than one key."""
     seen, repeated = set(), set()
     for view in views:
         repeated |= seen & view.ids
         seen |= view.ids
-    if not repeated:
-        return {}
-    return core.resolve(*([e for e in view.shown if e.id in repeated] for view in views))
+    return repeated
+
+
+def _winner(views, id_) -> Entry:
+    """Return the version of ``id_`` that wins across the keys showing it (a group's versions joined)."""
+    return core.resolve(*([view.version(id_)] for view in views if id_ in view.ids))[id_]
 
 
 def _source_keys(sources, excluded: frozenset):

@@ -63,7 +63,8 @@ def test_a_first_page_reads_no_block_but_its_own():
     value = codecs.encode(timeline_value(200), "zlib")
     # Spoil every byte past the first block: a page of 20 must not look there.
     head = 8 + int.from_bytes(value[4:8], "big")
-    first_block_end = head + json.loads(zlib.decompress(value[8:head]))[2][0][6]
+    _, _, index, ids_length = json.loads(zlib.decompress(value[8:head]))
+    first_block_end = head + ids_length + index[0][6]
     spoiled = value[:first_block_end] + b"\xff" * (len(value) - first_block_end)
     page = []
     for entry in codecs.iter_live(spoiled):
@@ -79,9 +80,10 @@ def test_a_page_deep_in_the_value_skips_the_blocks_before_its_cursor():
     entries = timeline_value(1000)
     value = bytearray(codecs.encode(entries))
     head = 8 + int.from_bytes(value[4:8], "big")
-    index = json.loads(value[8:head])[2]
+    _, _, index, ids_length = json.loads(value[8:head])
+    base = head + ids_length
     for *_, offset, length in index[:30]:  # blocks of entries 0..959: spoil them all
-        value[head + offset : head + offset + length] = b"\xff" * length
+        value[base + offset : base + offset + length] = b"\xff" * length
     after = (entries[979].score, (0, entries[979].id))
     assert list(codecs.iter_live(bytes(value), after, limit=1000))[:20] == entries[980:1000]
 
