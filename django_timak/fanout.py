@@ -19,14 +19,15 @@ import threading
 from contextlib import contextmanager
 from functools import partial
 
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 
 from . import outbox, row_changes
 from .aliases import lazy_names
 from .clock import default_clock
 from .conf import fanout_settings, outbox_settings
-from .exceptions import TimelineConfigError
-from .operations import Operation, apply_batch, batches, report_failures
+from .exceptions import TimelineBackendError, TimelineConfigError
+from .handler import timelines
+from .operations import Operation, apply_batch, apply_operations, batches, report_failures
 from .refs import model_label
 from .row_operations import computed, delete_operations, keys_again, save_operations
 
@@ -69,7 +70,7 @@ def publish_save(model, row, previous, using: str | None = None) -> None:
     own, audience = _by_audience(inline)
     down = {}
     if own:
-        publish(model, computed(model, row, save_operations, previous, clock, own), using, config, down)
+        publish(model, computed(model, row, save_operations, previous, clock, own), using, config, down, own=True)
     if audience:
         snapshot = copy.copy(row)
         resolve = lambda: computed(model, snapshot, save_operations, previous, clock, audience)  # noqa: E731
@@ -91,7 +92,7 @@ def publish_delete(model, row, keys, using: str | None = None) -> None:
     own, audience = _by_audience([field for field in model._timak_fields if field.timeline not in deferred])
     own_keys = set(computed(model, row, lambda r: r.timeline_keys(own))) if own else set()
     down = {}
-    publish(model, delete_operations(row, [pair for pair in inline if pair in own_keys], clock), using, config, down)
+    publish(model, delete_operations(row, [pair for pair in inline if pair in own_keys], clock), using, config, down, own=True)
     if audience:
         snapshot = copy.copy(row)  # the pk is gone from ``row`` once delete() returns
 
@@ -129,15 +130,59 @@ def _run_resolved(model, operations, config, down):
     run(model, operations(), config, down)
 
 
-def publish(model, operations: list[Operation], using: str | None, config: dict, down: dict | None = None) -> None:
-    """Apply ``operations`` once the current transaction on ``using`` commits; a rollback drops them."""
+def publish(model, operations: list[Operation], using: str | None, config: dict, down: dict | None = None,
+            own: bool = False) -> None:
+    """Apply ``operations`` once the current transaction on ``using`` commits; a rollback drops them.
+
+    ``own``: the row's own keys, which those on its own database join the save's transaction (``in_transaction``).
+    """
     if not operations:
         return
     collected = current_batch()
     if collected is not None:
         transaction.on_commit(partial(collected.direct.setdefault(model, []).extend, operations), using=using)
-    else:
-        transaction.on_commit(partial(run, model, operations, config, down), using=using, robust=True)
+        return
+    later = in_transaction(operations, using, config) if own else operations
+    if later:
+        transaction.on_commit(partial(run, model, later, config, down), using=using, robust=True)
+
+
+class _Undone(Exception):
+    """Roll back the savepoint of operations that did not all apply in the save's transaction."""
+
+
+def in_transaction(operations: list[Operation], using: str | None, config: dict) -> list[Operation]:
+    """Append the operations whose store is the save's own database in its open transaction; return the rest.
+
+    They then commit with the row, in its commit: others see the row's own keys
+    written exactly when they see the row, which is all that resolving recipients
+    after commit needs, and the save pays no commit of its own for them. A rollback
+    drops them with the row. If any fails, its savepoint is rolled back and all of
+    them are applied after commit as the rest are, failures reported there.
+    """
+    connection = connections[using or DEFAULT_DB_ALIAS]
+    if not connection.in_atomic_block or connection.needs_rollback:
+        return operations
+    joined = {alias for alias in {op.timeline for op in operations} if _joins(alias, connection.alias)}
+    now = [op for op in operations if op.timeline in joined]
+    if not now:
+        return operations
+    try:
+        with transaction.atomic(using=connection.alias):
+            if apply_operations(now, config["WORKERS"]):
+                raise _Undone
+    except (_Undone, DatabaseError, TimelineBackendError):
+        return operations
+    return [op for op in operations if op.timeline not in joined]
+
+
+def _joins(alias: str, using: str) -> bool:
+    """Return True if ``alias``'s store writes in database ``using``'s transactions (``writes_in``)."""
+    try:
+        writes_in = getattr(timelines[alias].backend, "writes_in", None)
+    except TimelineConfigError:
+        return False
+    return writes_in is not None and writes_in(using)
 
 
 def defer(model, changes: list[row_changes.RowChange], using: str | None, config: dict) -> None:

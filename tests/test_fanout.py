@@ -6,7 +6,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from django_timak import fanout, operations, timelines
@@ -37,12 +37,30 @@ def graph():
     return alice, bob, carol, dave, erin
 
 
+def seen_elsewhere(key, alias="default"):
+    """Return the ids of ``key`` as another connection (another request's thread) reads them."""
+    found = []
+
+    def read():
+        try:
+            found.extend(ids(key, alias))
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    thread.join()
+    return found
+
+
 @pytest.mark.parametrize("alias", ["default", "memory"])
-def test_a_post_reaches_the_profile_and_every_follower_after_commit_and_not_before(graph, alias):
+def test_a_post_reaches_the_profile_and_every_follower_after_commit_and_not_before(graph, alias, run_mode):
     alice, bob, carol, dave, erin = graph
     with transaction.atomic():
         post = Post.objects.create(author=alice, body="hello")
-        assert ids(f"user:{alice.pk}:posts", alias) == []
+        assert seen_elsewhere(f"user:{alice.pk}:posts", alias) == []
+        # Inline, the profile on the save's own database is appended in its transaction, seen at its commit.
+        assert ids(f"user:{alice.pk}:posts", alias) == ([ref(post)] if (alias, run_mode) == ("default", "inline") else [])
         assert ids(f"user:{bob.pk}:home") == []
     assert ids(f"user:{alice.pk}:posts", alias) == [ref(post)]
     for reader in (bob, carol):
@@ -118,6 +136,7 @@ def test_a_rollback_leaves_no_trace(graph):
         raise RuntimeError("roll back")
     after = dict(StoredTimeline.objects.values_list("key", "version"))
     assert after == before
+    assert ids(f"user:{alice.pk}:posts") == ids(f"user:{bob.pk}:home") == [ref(post)]  # no appended value either
     assert ids(f"user:{alice.pk}:posts", "memory") == memory_before == [ref(post)]
 
 
@@ -291,3 +310,40 @@ def test_batched_saves_append_to_each_key_once(graph, monkeypatch):
     assert sorted(writes) == sorted([(f"user:{alice.pk}:posts", 5)] * 2 + [(f"user:{r.pk}:home", 5) for r in (bob, carol)])
     assert ids(f"user:{bob.pk}:home") == [ref(p) for p in reversed(posts)]
     assert ids(f"user:{alice.pk}:posts", "memory") == [ref(p) for p in reversed(posts)]
+
+
+def test_the_row_own_keys_are_committed_before_its_recipients_are_resolved(graph, monkeypatch, run_mode):
+    """The follow handshake: a backfill that reads the profile once a follow committed finds the post."""
+    if run_mode != "inline":
+        pytest.skip("workers resolve recipients through recipients_many; test_races_processes runs them")
+    alice, bob, *_ = graph
+    seen = []
+    follower_ids = type(alice).follower_ids
+
+    def resolving(user):
+        seen.append(seen_elsewhere(f"user:{alice.pk}:posts"))
+        return follower_ids(user)
+
+    monkeypatch.setattr(type(alice), "follower_ids", resolving)
+    with transaction.atomic():
+        post = Post.objects.create(author=alice, body="handshake")
+        assert seen == []  # recipients are not resolved inside the save's transaction
+    assert seen == [[ref(post)]]
+    assert ids(f"user:{bob.pk}:home") == [ref(post)]
+
+
+def test_own_keys_that_fail_in_the_transaction_are_applied_after_commit_and_the_save_commits(graph, monkeypatch):
+    alice, bob, *_ = graph
+    original, calls = fanout.apply_operations, []
+
+    def failing_once(ops, workers, down=None):
+        calls.append(len(ops))
+        if len(calls) == 1:
+            raise TimelineBackendError("the store refused, in the transaction")
+        return original(ops, workers, down)
+
+    monkeypatch.setattr(fanout, "apply_operations", failing_once)
+    with transaction.atomic():
+        post = Post.objects.create(author=alice, body="retried")
+    assert Post.objects.filter(pk=post.pk).exists()
+    assert ids(f"user:{alice.pk}:posts") == ids(f"user:{bob.pk}:home") == [ref(post)]

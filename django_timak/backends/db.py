@@ -104,6 +104,10 @@ class DatabaseBackend(BaseBackend):
         quote = connection.ops.quote_name
         return quote(StoredTimeline._meta.db_table), quote(TimelineDelta._meta.db_table), quote("key")
 
+    def writes_in(self, using: str) -> bool:
+        """Return True if this store's rows live in database ``using``: its appends can join that transaction."""
+        return self.using == using
+
     def read(self, key):
         return self.read_many([key])[key]
 
