@@ -156,3 +156,24 @@ def test_importing_the_riak_backend_does_not_import_aiohttp_or_greenlet():
     done = run_python("import sys, django_timak.backends.riak, django_timak.timeline; print('aiohttp' in sys.modules, 'greenlet' in sys.modules)")
     assert done.stdout.split() == ["False", "False"]
 
+
+
+def test_a_loop_that_ends_closes_its_connections_and_is_forgotten(riak_url, riak_bucket):
+    backend = RiakBackend(riak_url, bucket=riak_bucket)
+    transport = backend._async_transport()
+    opened = []
+
+    async def read():
+        await backend.aread("k")
+        opened.extend(transport._loops[asyncio.get_running_loop()].sessions.values())
+
+    asyncio.run(read())
+    asyncio.run(read())
+    assert len(opened) == 2 and all(session.closed for session in opened)
+    assert len(transport._loops) == 1
+
+
+@pytest.mark.parametrize("size", [0, 2.5, True, "100"])
+def test_a_bad_async_pool_size_is_refused_by_name(size):
+    with pytest.raises(ValueError, match="async_pool_size must be a number of at least 1"):
+        RiakBackend(async_pool_size=size)
