@@ -1,12 +1,10 @@
 """``manage.py rebuild_timelines``: rebuild declared timelines from the database.
 
 Timelines are derived data: this repairs any of them (after a store outage, a
-``QuerySet.update()``, ``loaddata``) by walking each model in primary-key order, a
-batch at a time (memory is bounded by ``--batch-size``), asking each field's
-recipients once per batch (``recipients_many``, where a field has it), and appending
-to each key once per batch, without reading it. Every change carries the clock taken
-before its batch was read, so running it twice, or again after an interruption,
-gives the same visible timelines.
+``QuerySet.update()``, ``loaddata``). The work is ``django_timak.rebuild``'s: rows
+newest first, in chunks of ``--batch-size``, at most a key's capacity written to each
+key, appended without reading; this module reads the arguments, draws the progress,
+prints the summary and prunes (``--prune``).
 """
 
 import time
@@ -19,9 +17,9 @@ from ...conf import fanout_settings
 from ...declarations import TimelineMixin
 from ...erasure import listed_timeline_keys
 from ...handler import timelines
-from ...operations import ADD, DELETE, Operation, apply_operations, split_storable
-from ...refs import make_ref, parse_ref
-from ...row_operations import row_item
+from ...operations import DELETE, Operation, apply_operations
+from ...rebuild import BATCH_SIZE, Rebuild, passes
+from ...refs import parse_ref
 
 BAR_WIDTH = 30
 
@@ -32,7 +30,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("models", nargs="*", metavar="app_label[.Model]", help="Models, or apps, to rebuild (default: all).")
         parser.add_argument("--timeline", metavar="NAME", help="Rebuild only the fields of this TIMAK_TIMELINES alias.")
-        parser.add_argument("--batch-size", type=int, default=500, help="Rows read and written per batch (default 500).")
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=BATCH_SIZE,
+            help=f"Rows read per batch, with one recipients query per field (default {BATCH_SIZE:,}).",
+        )
         parser.add_argument("--clear", action="store_true", help="Empty each affected key before its first write.")
         parser.add_argument(
             "--prune",
@@ -50,29 +53,32 @@ class Command(BaseCommand):
         listed = self.listed_keys(plan) if prune else {}
         self.verbosity, self.progress = verbosity, verbosity >= 1 and self.stdout.isatty()
         self.workers = fanout_settings()["WORKERS"]
-        self.cleared, self.keys, self.skipped = set(), set(), set()
+        engine = Rebuild(
+            batch_size=batch_size, clear=clear, dry_run=dry_run, workers=self.workers, on_error=self.report_error
+        )
         started = time.monotonic()
-        rows = items = failed = batches = 0
+        rows = items = batches = 0
         for model, fields in plan:
-            counts = self.rebuild(model, fields, batch_size, clear, dry_run)
-            rows, items, failed, batches = (a + b for a, b in zip((rows, items, failed, batches), counts))
+            counts = self.rebuild(engine, model, fields)
+            rows, items, batches = (a + b for a, b in zip((rows, items, batches), counts))
         elapsed = time.monotonic() - started
+        failed = engine.failed
         if verbosity >= 1:
             verb = "Would write" if dry_run else "Wrote"
-            cleared = f", {'would clear' if dry_run else 'cleared'} {len(self.cleared)} keys" if clear else ""
+            cleared = f", {'would clear' if dry_run else 'cleared'} {len(engine.cleared)} keys" if clear else ""
             self.stdout.write(
                 self.style.SUCCESS(
-                    f"{verb} {items} items from {rows} rows of {len(plan)} model(s) to {len(self.keys)} keys"
+                    f"{verb} {items} items from {rows} rows of {len(plan)} model(s) to {len(engine.keys)} keys"
                     f" in {batches} batches{cleared} ({elapsed:.1f}s)."
                 )
             )
         if prune:
             failed += self.prune(plan, listed, batch_size, dry_run)
-        if self.skipped:
-            shown = ", ".join(f"{alias}:{key!r}" for alias, key in sorted(self.skipped)[:10])
+        if engine.skipped:
+            shown = ", ".join(f"{alias}:{key!r}" for alias, key in sorted(engine.skipped)[:10])
             self.stdout.write(
                 self.style.WARNING(
-                    f"Skipped {len(self.skipped)} key(s) that cannot be stored (too long, or control characters): {shown}"
+                    f"Skipped {len(engine.skipped)} key(s) that cannot be stored (too long, or control characters): {shown}"
                 )
             )
         if failed:
@@ -113,89 +119,21 @@ class Command(BaseCommand):
             raise CommandError(f"app {label!r} has no model that declares a TimelineField")
         return found
 
-    def rebuild(self, model, fields, batch_size, clear, dry_run):
-        """Walk one model in pk batches; return (rows, items, failed writes, batches)."""
-        queryset = model._base_manager.order_by("pk")
-        total = queryset.count() if self.progress else None
-        rows = items = failed = batches = 0
-        last_pk = None
+    def rebuild(self, engine, model, fields):
+        """Rebuild one model's fields; return (rows, items, batches)."""
+        total = model._base_manager.count() * len(passes(model, fields)) if self.progress else None
         started = time.monotonic()
-        while True:
-            page = queryset if last_pk is None else queryset.filter(pk__gt=last_pk)
-            # Stamped before the read: a save racing the rebuild stamps later, and wins.
-            modified = default_clock.now()
-            batch = list(page[:batch_size])
-            if not batch:
-                break
-            last_pk = batch[-1].pk
-            operations = self.operations(batch, fields, modified)
-            failed += self.write(model, operations, clear, dry_run)
-            if not dry_run:
-                failed += self.forget_vanished(queryset, batch, operations)
-            rows, items, batches = rows + len(batch), items + len(operations), batches + 1
-            if self.progress:
-                self.draw(model, rows, total, started)
+        if self.progress:
+            engine.on_chunk = lambda model, done: self.draw(model, done, total, started)
+        rows, items, batches = engine.model(model, fields)
         if self.progress:
             self.stdout.write("")
         if self.verbosity >= 2:
             self.stdout.write(f"{model._meta.label}: {rows} rows, {items} items")
-        return rows, items, failed, batches
+        return rows, items, batches
 
-    def operations(self, batch, fields, modified):
-        """Return the adds of one batch, all at the clock taken before it was read.
-
-        Keys that cannot be stored are left out and remembered, to be named at the end.
-        """
-        found = []
-        self.row_keys = {}  # row pk -> {(alias, key)}, for rows deleted while the batch is written
-        for field in fields:
-            keys_by_pk = field.keys_many(batch)
-            for row in batch:
-                keys = keys_by_pk.get(row.pk)
-                item = row_item(row, field) if keys else None  # a row whose data cannot be stored is skipped
-                if item:
-                    item_id, score, data, actor = item
-                    found.extend(Operation(field.timeline, k, ADD, item_id, score, data, modified, actor) for k in keys)
-                    self.row_keys.setdefault(row.pk, set()).update((field.timeline, k) for k in keys)
-        storable, skipped = split_storable(found)
-        self.skipped.update((op.timeline, op.key) for op in skipped)
-        return storable
-
-    def write(self, model, operations, clear, dry_run):
-        """Clear keys seen for the first time (with --clear), then apply; return failed writes."""
-        keys = {(op.timeline, op.key) for op in operations}
-        fresh = keys - self.keys
-        self.keys |= keys
-        if clear:
-            self.cleared |= fresh
-            if not dry_run:
-                for alias, key in sorted(fresh):
-                    timelines[alias].clear(key)
-        if dry_run:
-            return 0
-        return self.apply(operations)
-
-    def forget_vanished(self, queryset, batch, operations):
-        """Delete again the items of batch rows deleted since the batch was read; return failed writes.
-
-        A delete that committed after the read, but whose clock was taken before the
-        batch's (its transaction was still open), would lose to the adds just written.
-        """
-        still_there = set(queryset.filter(pk__in=[row.pk for row in batch]).values_list("pk", flat=True))
-        vanished = [row for row in batch if row.pk not in still_there]
-        if not vanished:
-            return 0
-        modified = default_clock.now()
-        # Deleted as a delete of the row deletes it: by its reference, from every key its
-        # items went to (a grouped item's id is its group's, and the row is one member).
-        stored = {(op.timeline, op.key) for op in operations}
-        return self.apply(
-            [
-                Operation(alias, key, DELETE, make_ref(row), None, None, modified)
-                for row in vanished
-                for alias, key in sorted(self.row_keys.get(row.pk, set()) & stored)
-            ]
-        )
+    def report_error(self, alias, key, error):
+        self.stderr.write(self.style.ERROR(f"{alias}:{key!r}: {error}"))
 
     def listed_keys(self, plan):
         """Return ``{alias: stored keys}`` of the plan's aliases; refuse a store that cannot list them."""
