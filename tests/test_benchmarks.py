@@ -19,7 +19,8 @@ CASES = {"1 add": 3, "2 page(20)": 3, "3 merge": 4, "4 bytes/item": 3, "4 MAX_IT
 CASES["8 append"] = 6
 #: Cases 9-11: deferred saves (RUN=task, and with the outbox), a rebuild over a follow graph, the demo's post.
 CASES["9 deferred save"] = 2
-CASES["10 rebuild graph"] = 1
+CASES["10 rebuild graph"] = 2  # posts/s against the command before appends; the rebuild issue's size, in seconds
+CASES["10 rebuild graph peak"] = 1
 CASES["11 demo post"] = 1
 #: Case 12: a pulled author's post; pages merging 10 sources of 100 and 1,000 items, hot and cold.
 CASES["12 pulled post"] = 1
