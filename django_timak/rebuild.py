@@ -37,7 +37,7 @@ from .row_operations import row_item
 #: Rows read per chunk (``--batch-size``): one recipients query each, per field.
 BATCH_SIZE = 10_000
 #: Bytes a rebuild holds, estimated, before it writes what it holds.
-MEMORY = 64 * 2**20
+MEMORY = 16 * 2**20
 #: The estimate: an entry on one key (its reference, then its encoded bytes while it is
 #: written), one entry (ids, data), one row to look up again.
 REFERENCE_BYTES, ENTRY_BYTES, ROW_BYTES = 80, 320, 160
