@@ -128,3 +128,26 @@ def test_pages_over_sources_read_v1_and_v2_values_alike(store):
     timeline.add_many("theirs", [(100 + i, 2 * i + 1, None) for i in range(10)])
     page = timeline.page("mine", limit=6, sources=["theirs"])
     assert [e.id for e in page.entries] == [109, 9, 108, 8, 107, 7]
+
+
+def spoiled_past_first_block(value: bytes) -> bytes:
+    """Return ``value`` with every block but the first overwritten: reading one of them fails."""
+    head = 8 + int.from_bytes(value[4:8], "big")
+    _, _, index, ids_length = json.loads(value[8:head])
+    end = head + ids_length + index[0][6]
+    return value[:end] + b"\xff" * (len(value) - end)
+
+
+def test_a_first_page_merged_over_sources_reads_the_first_block_of_each_key():
+    from django_timak.backends.memory import MemoryBackend
+
+    backend = MemoryBackend()
+    home = [Entry(i, 1000 - 2 * i, 1, None) for i in range(200)]
+    source = [Entry(1000 + i, 999 - 2 * i, 1, None) for i in range(200)]
+    backend.write("home", spoiled_past_first_block(codecs.encode(home)), None)
+    backend.write("source", spoiled_past_first_block(codecs.encode(source)), None)
+    timeline = Timeline(backend)
+    page = timeline.page("home", limit=20, sources=["source"])
+    assert [e.id for e in page.entries] == [e.id for pair in zip(home, source) for e in pair][:20]
+    with pytest.raises(codecs.CorruptValue):
+        timeline.page("home", limit=100, sources=["source"])
