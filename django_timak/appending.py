@@ -1,12 +1,14 @@
 """Appending: fan-out's changes stored beside what a key holds, without reading it.
 
-``Appending`` is the append half of ``Timeline``; it compacts through ``Timeline._write``.
+``Appending`` is the append half of ``Timeline``; it compacts through ``Timeline._write``,
+and like every write that re-encodes a value, a compaction leaves erased actors' items out.
 """
 
 import logging
 
 from . import codecs, entries as core
 from .entries import Entry
+from .erasure_record import forget_erased
 from .exceptions import TimelineBackendError, TooManySiblings, ValueTooLarge
 from .inputs import check_clock, check_key, make_entry
 
@@ -69,8 +71,10 @@ class Appending:
 
         The keys of one fan-out fill up together, so a post compacts all its followers'
         keys at once; one call each (one query, one commit on the database) keeps that
-        from costing a transaction per key. A key written meanwhile is left to its next
-        append or read; a failure is logged, and only delays the compaction.
+        from costing a transaction per key. The erasure record rides in the same read
+        (``Erasing._read_with_erased``), so the erased actors' items are left out.
+        A key written meanwhile is left to its next append or read; a failure is
+        logged, and only delays the compaction.
         """
         if not keys:
             return
@@ -81,10 +85,11 @@ class Appending:
             return core.merge(*found, capacity=self.capacity, tombstones=self.max_tombstones, order=self.order)
 
         try:
-            found = self.backend.read_many(keys)
-            self.backend.write_many(
-                {key: (self._encode(merged(v.values)), v.token) for key, v in found.items() if len(v.values) > 1}
-            )
+            found, erased_now = self._read_with_erased(keys)
+            self.backend.write_many({
+                key: (self._encode(forget_erased(merged(v.values), erased_now)), v.token)
+                for key, v in found.items() if len(v.values) > 1
+            })
         except (TimelineBackendError, ValueTooLarge) as e:
             shown = repr(keys[0]) if len(keys) == 1 else f"{len(keys)} keys ({keys[0]!r}, ...)"
             logger.warning("timak: compaction of %s failed: %s", shown, e)

@@ -22,7 +22,7 @@ from .entries import Entry, tombstone
 from .exceptions import InvalidTimelineInput, TimelineBackendError, ValueTooLarge, WriteConflict
 from .inputs import check_clock, check_id, check_key, make_entry, to_score
 from .pages import Page, PageReading, source_view
-from .erasure_record import Erasing
+from .erasure_record import Erasing, forget_erased
 from .exclusions import filtered
 
 __all__ = ["Page", "Timeline", "check_id", "check_key", "source_view", "to_score"]
@@ -141,8 +141,7 @@ class Timeline(PageReading, Appending, Erasing, AsyncTimeline):
 
     def _read(self, key):
         check_key(key)
-        versioned = self.backend.read(key)
-        found = self._merged(versioned)
+        versioned, found, _ = self._read_merged(key)
         if len(versioned.values) >= self.compact_on_read:
             self._repair(key, found, versioned.token)
         return found
@@ -280,9 +279,10 @@ class Timeline(PageReading, Appending, Erasing, AsyncTimeline):
         check_key(key)
         compact_at = compact_at or self.compact_on_read
         for attempt in range(self.max_attempts):
-            versioned = self.backend.read(key)
-            found = self._merged(versioned)
-            changed = self._changed_value(found, changes, restoring)
+            versioned, found, erased_now = self._read_merged(key)
+            changed = forget_erased(self._changed_value(found, changes, restoring), erased_now)
+            if erased_now and changed == found:  # only changes of erased actors' items
+                changed = None
             if changed is None and len(versioned.values) < compact_at:
                 return found
             stored = found if changed is None else changed
