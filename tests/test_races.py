@@ -22,23 +22,29 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 class Hold:
-    """Stop the next ``method`` call on ``key`` in the thread ``run()`` starts, until ``release()``."""
+    """Stop the next ``method`` call on ``key`` in the thread ``run()`` starts, until ``release()``.
+
+    A held ``read`` is also held as ``read_many``: a read-merge-write reads its key
+    together with the erasure record.
+    """
 
     def __init__(self, backend, method, key):
         self.reached = threading.Event()
         self._released = threading.Event()
         self._thread = None
-        original = getattr(backend, method)
+        for name in ("read", "read_many") if method == "read" else (method,):
+            setattr(backend, name, self._held(getattr(backend, name), key))
 
+    def _held(self, original, key):
         def held(called_key, *args, **kwargs):
-            # append_many takes {key: value}: it is held when it writes ``key``.
-            mine = called_key == key or (isinstance(called_key, dict) and key in called_key)
+            # append_many takes {key: value}, read_many a list of keys: held when it has ``key``.
+            mine = called_key == key or (isinstance(called_key, (dict, list, tuple)) and key in called_key)
             if mine and threading.current_thread() is self._thread and not self.reached.is_set():
                 self.reached.set()
                 assert self._released.wait(10), "the test never released the store"
             return original(called_key, *args, **kwargs)
 
-        setattr(backend, method, held)
+        return held
 
     def run(self, function, *args, **kwargs):
         """Start ``function`` in a thread; return once it is held."""
