@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from . import codecs, entries as core
 from .entries import Entry
 from .exceptions import InvalidTimelineInput
-from .erasure_record import ERASURE_KEY, erased, without_actors
+from .erasure_record import ERASURE_KEY, erased, forget_erased, without_actors
 from .exclusions import check_actors, filtered, keep
 from .inputs import check_key
 from .key_views import WholeView, open_view, source_view
@@ -100,7 +100,7 @@ class PageReading:
             check_key(key)
         found = self.backend.read_many([*keys, ERASURE_KEY])
         erased_now = erased(tuple(bytes(v) for v in found.pop(ERASURE_KEY).values))
-        views = [self._key_view(key, versioned, key == keys[0]) for key, versioned in found.items()]
+        views = [self._key_view(key, versioned, key == keys[0], erased_now) for key, versioned in found.items()]
         deleted = {}
         for entry in (e for view in views for e in view.deleted):
             current = deleted.get(entry.id)
@@ -128,7 +128,7 @@ class PageReading:
                     continue
             yield entry
 
-    def _key_view(self, key, versioned, home: bool):
+    def _key_view(self, key, versioned, home: bool, erased_now: frozenset):
         """Return what the merge reads of one key: in part when it holds one value, whole otherwise.
 
         Siblings and appended values are merged whole first (and compacted when due):
@@ -136,6 +136,7 @@ class PageReading:
         the trim to capacity and on groups' settlement over all of them at once. So does
         a home key holding more live items than ``capacity`` (``_merged`` trims it).
         Sources holding one value are cached (``source_view``): every follower reads them.
+        A compaction's write-back forgets the erased actors' items, as every write does.
         """
         if len(versioned.values) == 1:
             value = bytes(versioned.values[0])
@@ -146,7 +147,7 @@ class PageReading:
                 return view
         stored = self._merged(versioned)
         if len(versioned.values) >= self.compact_on_read:
-            self._repair(key, stored, versioned.token)
+            self._repair(key, forget_erased(stored, erased_now), versioned.token)
         return WholeView(stored, self.max_items)
 
 

@@ -123,3 +123,16 @@ def test_a_riak_writer_trusts_the_record_it_last_read_for_known_for_seconds(riak
 
 def record_reads(server):
     return [r for r in server.handled if r.endswith("/keys/timak%3Aerased")]
+
+
+def test_a_merged_pages_compaction_of_a_key_forgets_them(store):  # noqa: F811
+    timeline = Timeline(store, max_items=50, compact_on_append=50, compact_on_read=2)
+    timeline.replay("home", [Entry(100, 100, 1, None, False, KEPT)])
+    timeline.append_changes({"author": items(3)})
+    timeline.append_changes({"author": items(3, start=3, clock=2)})
+    assert len(timeline.backend.read("author").values) == 2
+    timeline.erase_actor(GONE)
+    page = timeline.page("home", sources=["author"])
+    assert [e.id for e in page.entries] == [100, 4, 2, 0]
+    assert len(timeline.backend.read("author").values) == 1, "the page compacts the source it merged"
+    assert stored_actors(timeline, "author") == {KEPT}
