@@ -57,7 +57,7 @@ def test_concurrent_adds_from_two_processes_all_survive(riak_url, riak_bucket):
     assert len(first.backend.read("k").values) <= 2
     first.add("k", 1000, 1000)
     assert len(first.backend.read("k").values) == 1
-    assert first.get("k") == list(range(1000, -1, -1))
+    assert first.get("k") == list(range(1000, 0, -1)), "max_items=1000"
 
 
 def test_concurrent_adds_and_deletes_keep_deleted_ids_deleted(riak_url, riak_bucket):
