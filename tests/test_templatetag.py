@@ -153,3 +153,20 @@ def test_ignore_exceptions_false_lets_the_tag_raise():
 
     with pytest.raises(TimelineBackendError):
         render('{% load timak %}{% timeline "user:1:home" timeline="strict" as items %}')
+
+
+def test_previous_cursors_walk_back_to_the_top(profile):
+    key, rows = profile
+    pages, cursor = [], None
+    while True:
+        items = render_items(key, 7, cursor)
+        pages.append(list(items))
+        if not items.has_next:
+            break
+        cursor = items.next_cursor
+    assert not render_items(key, 7, None).has_previous, "the first page has nothing newer"
+    back = []
+    while items.has_previous:
+        items = render_items(key, 7, items.previous_cursor)
+        back.append(list(items))
+    assert back == pages[-2::-1]

@@ -235,3 +235,15 @@ def test_timeline_alias_is_the_old_name_of_timeline():
 
     assert TopicView(timeline="memory").get_timeline_name() == "memory"
     assert TopicView(timeline="memory", timeline_alias="default").get_timeline_name() == "default"
+
+
+def test_the_html_pages_link_back_to_newer_pages(client, author):
+    first = client.get(f"/users/{author.pk}/posts/")
+    assert 'rel="prev"' not in first.content.decode(), "the first page has nothing newer"
+    second = client.get(first.context["next_url"])
+    third = client.get(second.context["next_url"])
+    body = third.content.decode()
+    assert f'<a class="timak-previous" rel="prev" href="{html.escape(third.context["previous_url"])}">Newer</a>' in body
+    back = client.get(third.context["previous_url"])
+    assert list(back.context["object_list"]) == list(second.context["object_list"])
+    assert list(client.get(back.context["previous_url"]).context["object_list"]) == list(first.context["object_list"])

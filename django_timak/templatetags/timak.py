@@ -22,7 +22,7 @@ MAX_LIMIT = 1000
 
 
 class TimelineItems(list):
-    """A page of timeline items, with the cursor of the next page.
+    """A page of timeline items, with the cursors of the next (older) and previous (newer) pages.
 
     A page that cannot be read is empty rather than an error, since keys and
     cursors come from URLs and the store may be down; a flag says why:
@@ -32,10 +32,11 @@ class TimelineItems(list):
     """
 
     def __init__(
-        self, items=(), next_cursor=None, *, invalid_cursor=False, invalid_key=False, unavailable=False,
-        invalid_exclusions=False,
+        self, items=(), next_cursor=None, *, previous_cursor=None, invalid_cursor=False, invalid_key=False,
+        unavailable=False, invalid_exclusions=False,
     ):
         super().__init__(items)
+        self.previous_cursor = previous_cursor
         self.invalid_exclusions = invalid_exclusions
         self.next_cursor = next_cursor
         self.invalid_cursor = invalid_cursor
@@ -45,6 +46,10 @@ class TimelineItems(list):
     @property
     def has_next(self) -> bool:
         return self.next_cursor is not None
+
+    @property
+    def has_previous(self) -> bool:
+        return self.previous_cursor is not None
 
 
 def page_size(limit, default: int = DEFAULT_LIMIT) -> int:
@@ -71,6 +76,7 @@ def timeline(key, limit=DEFAULT_LIMIT, timeline="default", cursor=None, sources=
         {% timeline "user:42:home" limit=20 cursor=request.GET.cursor as items %}
         {% if items.unavailable %}<p>The timeline is unavailable right now.</p>{% endif %}
         {% for item in items %}{% timeline_item item %}{% endfor %}
+        {% if items.has_previous %}<a href="?cursor={{ items.previous_cursor }}">Newer</a>{% endif %}
         {% if items.has_next %}<a href="?cursor={{ items.next_cursor }}">Older</a>{% endif %}
 
     ``limit`` may be a string (``request.GET.n``); one outside 1..MAX_LIMIT gives 20.
@@ -101,7 +107,7 @@ def timeline(key, limit=DEFAULT_LIMIT, timeline="default", cursor=None, sources=
         marks = read_marks(timeline, key) if unread else None
     except TimelineUnavailable:
         marks = None
-    return TimelineItems(hydrate(page.entries, marks), page.next_cursor)
+    return TimelineItems(hydrate(page.entries, marks), page.next_cursor, previous_cursor=page.previous_cursor)
 
 
 @register.simple_tag
