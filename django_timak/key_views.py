@@ -18,14 +18,27 @@ from . import codecs, entries as core
 from .entries import Entry
 
 
+def _deletes(tombstones) -> dict:
+    """Return ``{id: tombstone}`` of a key's deletes.
+
+    Deletes hide an item in every key; detachments only in their own key (where it is not live).
+    """
+    found = {}
+    for entry in tombstones:
+        if not core.is_detached(entry):
+            current = found.get(entry.id)
+            if current is None or core.wins(entry, current):
+                found[entry.id] = entry
+    return found
+
+
 class WholeView:
     """A key's value decoded whole: what ``merged_entries`` has always read."""
 
     def __init__(self, stored: list[Entry], max_items: int):
         live = core.live(stored)
         self.shown = tuple(live[:max_items])
-        #: Deletes hide an item in every key; detachments only in their own key (where it is not live).
-        self.deleted = tuple(e for e in stored[len(live) :] if not core.is_detached(e))
+        self.deleted = _deletes(stored[len(live) :])
         self.ids = frozenset(e.id for e in self.shown)
         self.live_count = len(live)
         self._by_id = None
@@ -48,7 +61,7 @@ class BlockView:
 
     def __init__(self, blocks: codecs.Blocks, ids: list, max_items: int):
         self._source, self._blocks = blocks, {}
-        self.deleted = tuple(e for e in blocks.tombstones() if not core.is_detached(e))
+        self.deleted = _deletes(blocks.tombstones())
         self._ids = ids[:max_items]
         self.ids = frozenset(self._ids)
         self.live_count = blocks.count
@@ -91,12 +104,39 @@ def open_view(value: bytes, max_items: int):
 SOURCE_CACHE_SIZE = 64
 
 
+class _Value:
+    """Stored bytes as a cache key: hashed by their length and ends, compared whole.
+
+    Hashing a source's whole value (tens of KB, new bytes on every read) cost more
+    than the rest of its part in a page; equal bytes still compare equal, so a hit
+    is exact, and values that share ends only share a hash bucket.
+    """
+
+    __slots__ = ("value", "_hash")
+
+    def __init__(self, value: bytes):
+        self.value, self._hash = value, hash((len(value), value[:96], value[-32:]))
+
+    def __hash__(self):
+        return self._hash
+
+    def __eq__(self, other):
+        return other.__class__ is _Value and self.value == other.value
+
+
 @functools.lru_cache(maxsize=SOURCE_CACHE_SIZE)
+def _opened(value: _Value, max_items: int):
+    return open_view(value.value, max_items)
+
+
 def source_view(value: bytes, max_items: int):
     """Return the view of a source key holding one value, opened once per process while it is unchanged.
 
     A pulled author's key is read by every follower's page until it changes, so its
-    bytes repeat: they are hashed and compared, not opened again, and the blocks a
-    page already decoded are not decoded again.
+    bytes repeat: they are compared, not opened again, and the blocks a page already
+    decoded are not decoded again.
     """
-    return open_view(value, max_items)
+    return _opened(_Value(value), max_items)
+
+
+source_view.cache_clear = _opened.cache_clear

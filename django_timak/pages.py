@@ -101,25 +101,22 @@ class PageReading:
         found = self.backend.read_many([*keys, ERASURE_KEY])
         erased_now = erased(tuple(bytes(v) for v in found.pop(ERASURE_KEY).values))
         views = [self._key_view(key, versioned, key == keys[0], erased_now) for key, versioned in found.items()]
-        deleted = {}
-        for entry in (e for view in views for e in view.deleted):
-            current = deleted.get(entry.id)
-            if current is None or core.wins(entry, current):
-                deleted[entry.id] = entry
-        repeated, winners = _repeated(views), {}
+        # Repetition and deletes are asked per entry the page reaches, not built over every id of every key.
+        deleting, winners = [view for view in views if view.deleted], {}
         merged = heapq.merge(*(view.walk() for view in views), key=core.position, reverse=self.order == "desc")
         count = 0
         for entry in merged:
             if count == self.max_items:
                 return
-            if entry.id in repeated:
-                winner = winners.get(entry.id)
-                if winner is None:
-                    winner = winners[entry.id] = _winner(views, entry.id)
-                if winner is not entry:
-                    continue
-            tomb = deleted.get(entry.id)
-            if tomb is not None and core.wins(tomb, entry):
+            id_ = entry.id
+            winner = winners.get(id_)
+            if winner is None:
+                holding = [view for view in views if id_ in view.ids]
+                if len(holding) > 1:
+                    winner = winners[id_] = core.resolve(*([view.version(id_)] for view in holding))[id_]
+            if winner is not None and winner is not entry:
+                continue
+            if deleting and _hidden(entry, deleting):
                 continue
             count += 1
             if erased_now:
@@ -151,18 +148,14 @@ class PageReading:
         return WholeView(stored, self.max_items)
 
 
-def _repeated(views) -> set:
-    """Return the ids found in more than one key."""
-    seen, repeated = set(), set()
-    for view in views:
-        repeated |= seen & view.ids
-        seen |= view.ids
-    return repeated
-
-
-def _winner(views, id_) -> Entry:
-    """Return the version of ``id_`` that wins across the keys showing it (a group's versions joined)."""
-    return core.resolve(*([view.version(id_)] for view in views if id_ in view.ids))[id_]
+def _hidden(entry: Entry, deleting) -> bool:
+    """Return True if the winning delete of ``entry``'s id across the keys ``deleting`` supersedes it."""
+    tomb = None
+    for view in deleting:
+        found = view.deleted.get(entry.id)
+        if found is not None and (tomb is None or core.wins(found, tomb)):
+            tomb = found
+    return tomb is not None and core.wins(tomb, entry)
 
 
 def _source_keys(sources, excluded: frozenset):
