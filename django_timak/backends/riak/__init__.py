@@ -13,7 +13,6 @@ imported only by ``RiakBackend.check()``, so importing the backend loads no Djan
 import copy
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote, urlencode
 
 from ...exceptions import BucketTypeMissing, RiakAccessDenied, TimelineBackendError
@@ -23,6 +22,7 @@ from .errors import answer_error
 from .multipart import parse_siblings
 from .options import QUORUM_NAMES, check_name, check_number, check_quorum, credentials, node_addresses, tls_options
 from .async_transport import AsyncRiak
+from .threads import Threads
 from .transport import Transport
 
 # Names importable from django_timak.backends.riak before it became a package.
@@ -126,6 +126,7 @@ class RiakBackend(AsyncRiak, BaseBackend):
             addresses, tls=self.tls, credentials=login, timeout=timeout, connect_timeout=self.connect_timeout,
             retries=retries, backoff=backoff, pool_size=pool_size, down_for=down_for,
         )
+        self._threads = Threads(pool_size, "timak-riak")
 
     def __repr__(self):
         user = f" user={self.username!r}" if self.username else ""
@@ -161,7 +162,7 @@ class RiakBackend(AsyncRiak, BaseBackend):
         return Versioned([value for headers, value in parts if headers.get("x-riak-deleted") != "true"], vclock)
 
     def read_many(self, keys):
-        """Return every key's siblings, read concurrently over the pool (``pool_size`` at a time).
+        """Return every key's siblings, read concurrently (``pool_size`` threads, shared by the store's callers).
 
         One GET per key: Riak's HTTP API has no multi-get, so a page over several keys
         costs about one round trip, not one per key. The first failure is raised.
@@ -211,11 +212,8 @@ class RiakBackend(AsyncRiak, BaseBackend):
         return dict(zip(values, self._over_pool(self.append, list(values), list(values.values()))))
 
     def _over_pool(self, function, *arguments) -> list:
-        """Return ``function`` of each tuple of ``arguments``, called ``pool_size`` at a time."""
-        if len(arguments[0]) <= 1:
-            return list(map(function, *arguments))
-        with ThreadPoolExecutor(max_workers=min(self.pool_size, len(arguments[0])), thread_name_prefix="timak-riak") as pool:
-            return list(pool.map(function, *arguments))
+        """Return ``function`` of each tuple of ``arguments``: the first on this thread, the rest on the store's ``pool_size`` threads."""
+        return self._threads.map(function, list(zip(*arguments)))
 
     def delete(self, key, token):
         headers = {"X-Riak-Vclock": token} if token is not None else {}
@@ -246,6 +244,7 @@ class RiakBackend(AsyncRiak, BaseBackend):
 
     def close(self):
         self._transport.close()
+        self._threads.close()
 
     # Bucket properties
 
