@@ -200,11 +200,13 @@ class _Layout:
         self.base = 8 + size + (self.ids_length or 0)
         self.count = sum(row[4] for row in self.index)
 
-    def block(self, number) -> list[Entry]:
+    def raw(self, number) -> bytes:
         *_, offset, length = self.index[number]
         start = self.base + offset
-        raw = _loads(self.compressor.decompress(self.value[start : start + length]))
-        return [_live(fields, self.actors) for fields in raw]
+        return self.compressor.decompress(self.value[start : start + length])
+
+    def block(self, number) -> list[Entry]:
+        return [_live(fields, self.actors) for fields in _loads(self.raw(number))]
 
 
 class Blocks:
@@ -233,6 +235,14 @@ class Blocks:
     def block(self, number: int) -> list[Entry]:
         """Return the live entries of block ``number`` (0 first), in timeline order."""
         return _guarded(lambda: self._layout.block(number))
+
+    def actors(self) -> list:
+        """Return the head's table of the actors of the value's live entries (group members' are in their data)."""
+        return self._layout.actors
+
+    def raw(self, number: int) -> bytes:
+        """Return block ``number`` decompressed but not decoded: its JSON, for a search cheaper than a decode."""
+        return _guarded(lambda: self._layout.raw(number))
 
 
 def _guarded(read):

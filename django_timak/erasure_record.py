@@ -21,6 +21,7 @@ import json
 import logging
 import time
 
+from . import codecs, groups
 from .exceptions import CorruptValue, TimelineBackendError, WriteConflict
 from .exclusions import check_actors, keep
 from .inputs import check_key
@@ -145,7 +146,10 @@ class Erasing:
         return key in self.purge_actors_many([key], actors)
 
     def purge_actors_many(self, keys, actors, chunk: int = 500) -> set:
-        """Purge many keys as ``purge_actors`` does, a ``read_many`` and a ``write_many`` per chunk; return the keys that held any."""
+        """Purge many keys as ``purge_actors`` does, a ``read_many`` and a ``write_many`` per chunk; return the keys that held any.
+
+        A key holding one value that certainly names none of ``actors`` (``may_hold``) is left undecoded.
+        """
         removed = check_actors(actors, "actors")
         keys = list(keys)
         held = set()
@@ -155,6 +159,8 @@ class Erasing:
                 writes = {}
                 for key, versioned in self.backend.read_many(keys[start : start + chunk]).items():
                     if not versioned.values:
+                        continue
+                    if len(versioned.values) == 1 and not may_hold(bytes(versioned.values[0]), removed):
                         continue
                     stored = self._merged(versioned)
                     purged = without_actors(stored, removed)
@@ -167,6 +173,45 @@ class Erasing:
                 return held
             keys = conflicted
         raise WriteConflict(f"gave up purging {keys[0]!r} after {self.max_attempts} conflicting writes", key=keys[0])
+
+
+#: A group's data key as JSON spells it: a block whose JSON lacks it holds no group, so no member's actor.
+_GROUP_MARK = json.dumps(groups.GROUP).encode()
+
+
+def may_hold(value: bytes, removed: frozenset) -> bool:
+    """Return False only if one stored value certainly holds no live item nor group member of ``removed``.
+
+    A purge then leaves it without decoding it, which most keys of a store are. A
+    version 2 value lists its live items' actors in its head; a group member's actor
+    is in its block's JSON, spelled as JSON spells it, so a block is decompressed and
+    searched, not decoded. Anything less certain (a version 1 value, a block of groups
+    whose JSON spells an actor, if only as a score's digits) answers True: the value
+    is decoded whole, as before.
+    """
+    blocks = codecs.open_blocks(value)
+    if blocks is None:
+        return True
+    if any(actor.__class__ in (str, int) and actor in removed for actor in blocks.actors()):
+        return True
+    spelled = _spellings(removed)
+    for number in range(blocks.blocks):
+        raw = blocks.raw(number)
+        if _GROUP_MARK in raw and (spelled is None or any(spelling in raw for spelling in spelled)):
+            return True
+    return False
+
+
+def _spellings(removed: frozenset):
+    """Return every way a block's JSON may spell the actors of ``removed`` (an int as its digits); None if unsure.
+
+    A string that UTF-8 cannot hold has no spelling to search: None sends the value
+    to a whole decode.
+    """
+    try:
+        return {json.dumps(actor, ensure_ascii=ascii).encode() for actor in removed for ascii in (False, True)}
+    except UnicodeEncodeError:
+        return None
 
 
 def forget_erased(value, actors: frozenset):
