@@ -24,6 +24,8 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from ... import bridge
+from ..base import Versioned
+from .joined_reads import JoinedReads
 from .transport import RETRY_STATUSES, Transport, _Failure
 
 
@@ -67,6 +69,9 @@ class AsyncTransport(Transport):
     request waits for a free one within the call's deadline.
     """
 
+    #: The joined read (``joined_reads.Flight``) this transport's GET answers, closed as it is sent.
+    _flight = None
+
     def __init__(self, transport: Transport, pool_size: int):
         self.__dict__.update(transport.__dict__)  # the same nodes: their down marks are shared
         self.pool_size = pool_size
@@ -100,6 +105,8 @@ class AsyncTransport(Transport):
             sent = {"Accept-Encoding": "identity", **headers}
             # Sent as encoded: yarl would otherwise decode the key's %2E back into a dot.
             url = yarl.URL(_origin(node) + target, encoded=True)
+            if self._flight is not None:
+                self._flight.close()
             async with session.request(method, url, data=body, headers=sent, timeout=limits,
                                        allow_redirects=False) as response:
                 answer = Answer(response.status, response.reason, response.headers, await response.read())
@@ -191,13 +198,21 @@ class AsyncRiak:
             transport = self.__dict__["_async_transport_"] = AsyncTransport(self._transport, self.async_pool_size)
         return transport
 
-    async def _awaited(self, name, *args):
+    async def _awaited(self, name, *args, flight=None):
         view = copy.copy(self)
         view._transport = self._async_transport()
+        if flight is not None:
+            view._transport = copy.copy(view._transport)
+            view._transport._flight = flight
         return await bridge.run(getattr(view, name), *args)
 
     async def aread(self, key):
-        return await self._awaited("read", key)
+        """Return the key's siblings, as ``read``; a concurrent read's GET not yet sent answers for both."""
+        joined = self.__dict__.get("_joined_reads_")
+        if joined is None:
+            joined = self.__dict__["_joined_reads_"] = JoinedReads()
+        found = await joined.read(key, lambda flight: self._awaited("read", key, flight=flight))
+        return Versioned(list(found.values), found.token)
 
     async def awrite(self, key, value, token):
         return await self._awaited("write", key, value, token)
