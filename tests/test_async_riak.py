@@ -177,3 +177,23 @@ def test_a_loop_that_ends_closes_its_connections_and_is_forgotten(riak_url, riak
 def test_a_bad_async_pool_size_is_refused_by_name(size):
     with pytest.raises(ValueError, match="async_pool_size must be a number of at least 1"):
         RiakBackend(async_pool_size=size)
+
+
+def test_reads_beyond_the_pool_wait_for_a_free_connection_and_all_answer(riak_fault_server, riak_bucket):
+    riak_fault_server.latency = 0.05
+    backend = RiakBackend(riak_fault_server.url, bucket=riak_bucket, async_pool_size=2)
+    keys = [f"k{i}" for i in range(6)]
+    for key in keys:
+        backend.append(key, value_holding(1))
+    riak_fault_server.reset_faults()
+    riak_fault_server.latency = 0.05
+
+    async def go():
+        try:
+            return await asyncio.gather(*(backend.aread(key) for key in keys))
+        finally:
+            await backend.aclose()
+
+    found = asyncio.run(go())
+    assert [len(each.values) for each in found] == [1] * 6
+    assert riak_fault_server.most_in_flight == 2

@@ -19,6 +19,7 @@ imported on the first async call, never at import.
 
 import asyncio
 import copy
+import functools
 import ssl
 from typing import NamedTuple
 from urllib.parse import urlsplit
@@ -94,7 +95,10 @@ class AsyncTransport(Transport):
         except OSError as e:  # a TLS file that cannot be read, before any connection
             return _Failure(node, request, e, sent=False)
         try:
-            await asyncio.wait_for(gate.acquire(), left)
+            if gate.locked():  # only then can it wait: a free connection is taken without a timer and a task
+                await asyncio.wait_for(gate.acquire(), left)
+            else:
+                await gate.acquire()
         except asyncio.TimeoutError:
             error = _as_urllib3(TimeoutError(f"no free connection to the node within {left:g} s"))
             return _Failure(node, request, error, sent=False, blame=False)
@@ -179,7 +183,12 @@ def _as_urllib3(error):
 
 
 def _origin(node):
-    parts = urlsplit(node.address.url)
+    return _origin_of(node.address.url)
+
+
+@functools.lru_cache(maxsize=64)
+def _origin_of(url):
+    parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
 
 
@@ -236,6 +245,8 @@ class AsyncRiak:
         return dict(zip(values, await self._at_most_pool_size(self.aappend, list(values), list(values.values()))))
 
     async def _at_most_pool_size(self, function, *arguments):
+        if len(arguments[0]) <= self.async_pool_size:
+            return await asyncio.gather(*map(function, *arguments))
         gate = asyncio.Semaphore(self.async_pool_size)
 
         async def one(*args):
