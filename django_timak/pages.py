@@ -102,20 +102,12 @@ class PageReading:
         erased_now = erased(tuple(bytes(v) for v in found.pop(ERASURE_KEY).values))
         views = [self._key_view(key, versioned, key == keys[0], erased_now) for key, versioned in found.items()]
         # Repetition and deletes are asked per entry the page reaches, not built over every id of every key.
-        deleting, winners = [view for view in views if view.deleted], {}
+        deleting = [view for view in views if view.deleted]
         merged = heapq.merge(*(view.walk() for view in views), key=core.position, reverse=self.order == "desc")
         count = 0
-        for entry in merged:
+        for entry in _winning(merged, views, self.order == "desc"):
             if count == self.max_items:
                 return
-            id_ = entry.id
-            winner = winners.get(id_)
-            if winner is None:
-                holding = [view for view in views if id_ in view.ids]
-                if len(holding) > 1:
-                    winner = winners[id_] = core.resolve(*([view.version(id_)] for view in holding))[id_]
-            if winner is not None and winner is not entry:
-                continue
             if deleting and _hidden(entry, deleting):
                 continue
             count += 1
@@ -146,6 +138,58 @@ class PageReading:
         if len(versioned.values) >= self.compact_on_read:
             self._repair(key, forget_erased(stored, erased_now), versioned.token)
         return WholeView(stored, self.max_items)
+
+
+def _winning(merged, views, descending: bool):
+    """Yield each id's winning version across the keys once, in the walk's order.
+
+    A version that wins is yielded where the walk reaches it. The versions of a group
+    held by several keys join into a new entry, placed where its score falls: in a
+    newest-first walk at or after its first version (a joined group's score is its top
+    live member's, never above every version's), so it waits in ``joined`` until the
+    walk passes it; in an oldest-first walk it may fall before every version, so the
+    groups held by several keys are joined before the walk starts.
+    """
+    winners = {}
+    joined = [] if descending else _joined_before(views, winners)
+    for entry in merged:
+        while joined and _ahead(joined[0], entry, descending):
+            yield joined.pop(0)
+        id_ = entry.id
+        winner = winners.get(id_)
+        if winner is None:
+            holding = [view for view in views if id_ in view.ids]
+            if len(holding) == 1:
+                yield entry
+                continue
+            versions = [view.version(id_) for view in holding]
+            winner = winners[id_] = core.resolve(*([version] for version in versions))[id_]
+            if not winner.deleted and all(winner is not version for version in versions):
+                joined.append(winner)
+                joined.sort(key=core.position, reverse=descending)
+        if winner is entry:
+            yield entry
+    yield from joined
+
+
+def _joined_before(views, winners: dict) -> list:
+    """Resolve every id held by several keys into ``winners``; return the live joined groups, oldest first."""
+    seen, repeated = set(), set()
+    for view in views:
+        repeated |= seen & view.ids
+        seen |= view.ids
+    joined = []
+    for id_ in repeated:
+        versions = [view.version(id_) for view in views if id_ in view.ids]
+        winner = winners[id_] = core.resolve(*([version] for version in versions))[id_]
+        if not winner.deleted and all(winner is not version for version in versions):
+            joined.append(winner)
+    return sorted(joined, key=core.position)
+
+
+def _ahead(entry: Entry, other: Entry, descending: bool) -> bool:
+    """Return True if the walk reaches ``entry`` before ``other``."""
+    return core.position(entry) > core.position(other) if descending else core.position(entry) < core.position(other)
 
 
 def _hidden(entry: Entry, deleting) -> bool:
