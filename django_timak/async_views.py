@@ -10,6 +10,7 @@ is down.
 from asgiref.sync import sync_to_async
 
 from .exceptions import InvalidCursor, InvalidTimelineInput, TimelineUnavailable
+from .exclusion_settings import ExcludedActorsMixin, excluded_callable
 from .reading import degrading, readable_timeline
 from .views import InvalidPageSize, TimelineView
 
@@ -26,11 +27,24 @@ class AsyncTimelineView(TimelineView):
 
     async def aget_page(self):
         """Async form of ``get_page()``; the hooks that may ask the ORM (sources, exclusions) run in its thread."""
-        # One trip to the ORM's thread for both hooks: under load every trip queues there.
-        sources, excluded = await sync_to_async(lambda: (self.get_timeline_sources(), self.excluded_refs()))()
+        if self._hooks_are_pure():
+            sources, excluded = self.get_timeline_sources(), self.excluded_refs()
+        else:
+            # One trip to the ORM's thread for both hooks: every trip costs the loop a thread hand-off.
+            sources, excluded = await sync_to_async(lambda: (self.get_timeline_sources(), self.excluded_refs()))()
         return await aread_page(
             self.get_timeline_name(), self.get_timeline_key(), limit=self.get_paginate_by(), cursor=self.get_cursor(),
             sources=sources, exclude_actors=excluded,
+        )
+
+    def _hooks_are_pure(self) -> bool:
+        """Return True when neither hook can reach the ORM: ours, and no ``TIMAK_EXCLUDED_ACTORS`` to call."""
+        cls = type(self)
+        return (
+            cls.get_timeline_sources is TimelineView.get_timeline_sources
+            and cls.get_excluded_actors is ExcludedActorsMixin.get_excluded_actors
+            and cls.excluded_refs is ExcludedActorsMixin.excluded_refs
+            and excluded_callable() is None
         )
 
     def get_page(self):

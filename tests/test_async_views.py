@@ -111,3 +111,27 @@ def test_the_async_view_leaves_out_the_excluded_actors_and_answers_400_to_a_bad_
             assert synced[0] == in_async[0] == 400
         finally:
             timeline.backend.clear()
+
+
+def excluded_by_query(request, kind):
+    """A site's exclusions that ask the database: they must run in the ORM's thread, never on the event loop."""
+    from tests.models import User
+
+    return {f"tests.user:{pk}" for pk in User.objects.filter(username="blocked").values_list("pk", flat=True)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_setting_that_queries_the_database_runs_in_the_orm_thread_and_excludes(rf, settings):
+    from tests.models import User
+
+    settings.TIMAK_EXCLUDED_ACTORS = "tests.test_async_views.excluded_by_query"
+    blocked = User.objects.create(username="blocked")
+    with override_settings(TIMAK_TIMELINES=STORES):
+        timeline = timelines["memory"]
+        timeline.replay("topic:news", [Entry(i, i, i + 1, None, False, f"tests.user:{blocked.pk + i % 2}") for i in range(4)])
+        try:
+            synced, awaited = answers(rf, {"format": "json"})
+            assert awaited == synced and awaited[0] == 200
+            assert [item["id"] for item in json.loads(awaited[2])["items"]] == [3, 1]
+        finally:
+            timeline.backend.clear()
