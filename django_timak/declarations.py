@@ -115,6 +115,7 @@ class TimelineField:
         self.actor = actor
         self.target = target
         self.placeholders = _placeholders(key)
+        self._named = tuple(name for name in self.placeholders if name != RECIPIENT)
         self.name = None
 
     def __repr__(self):
@@ -138,21 +139,42 @@ class TimelineField:
         """Return the keys ``row`` belongs to, without repeats (none if it does not belong, or is pulled)."""
         if not self.belongs(row) or self.pulled(row):
             return []
-        return self._format(row, None if self.recipients is None else self.recipients(row))
+        recipients = (None,) if self.recipients is None else self.recipients(row)
+        return list(dict.fromkeys(self.format_key(self.key_values(row), r) for r in recipients))
 
     def keys_many(self, rows) -> dict:
         """Return ``{row.pk: keys}`` for the ``rows`` that belong, asking ``recipients_many`` once."""
-        belonging = [row for row in rows if self.belongs(row) and not self.pulled(row)]
-        if self.recipients_many is None:
-            return {row.pk: self.keys(row) for row in belonging}
-        recipients = self.recipients_many(belonging)
-        return {row.pk: self._format(row, recipients.get(row.pk, ())) for row in belonging}
+        return {
+            pk: list(dict.fromkeys(self.format_key(values, r) for r in recipients))
+            for pk, (values, recipients) in self.key_parts_many(rows).items()
+        }
 
-    def _format(self, row, recipients) -> list[str]:
-        values = {name: getattr(row, name) for name in self.placeholders if name != RECIPIENT}
+    def key_parts_many(self, rows) -> dict:
+        """Return ``{row.pk: (values, recipients)}`` for the ``rows`` that belong: what their keys are made of.
+
+        ``values`` are the row's placeholders but the recipient (``key_values``);
+        ``recipients`` is ``(None,)`` for a field without any. A caller meeting the
+        same parts again and again (a rebuild: authors repeat, their keys fill) can
+        look them up without formatting a key each time (``format_key``).
+        """
+        belonging = [row for row in rows if self.belongs(row) and not self.pulled(row)]
         if self.recipients is None:
-            return [self.key.format(**values)]
-        return list(dict.fromkeys(self.key.format(recipient=r, **values) for r in recipients))
+            return {row.pk: (self.key_values(row), (None,)) for row in belonging}
+        if self.recipients_many is None:
+            return {row.pk: (self.key_values(row), self.recipients(row)) for row in belonging}
+        found = self.recipients_many(belonging)
+        return {row.pk: (self.key_values(row), found.get(row.pk, ())) for row in belonging}
+
+    def key_values(self, row) -> tuple:
+        """Return the values of the key's placeholders but ``{recipient}``, in template order."""
+        return tuple(getattr(row, name) for name in self._named)
+
+    def format_key(self, values, recipient=None) -> str:
+        """Return the key of ``key_values`` and one recipient (ignored by a field without recipients)."""
+        named = dict(zip(self._named, values))
+        if self.recipients is None:
+            return self.key.format(**named)
+        return self.key.format(recipient=recipient, **named)
 
     def item(self, row) -> tuple:
         """Return the ``(id, score, data)`` this field stores for ``row``: for a grouped field, a group's change."""

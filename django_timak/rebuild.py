@@ -29,7 +29,7 @@ from .clock import default_clock
 from .entries import Entry, tombstone
 from .exceptions import InvalidKey, TimelineConfigError
 from .handler import timelines
-from .inputs import check_key
+from .inputs import check_key, to_score
 from .operations import _chunks, _concurrent_calls, _store_failed
 from .refs import make_ref
 from .row_operations import row_item
@@ -38,6 +38,8 @@ from .row_operations import row_item
 BATCH_SIZE = 10_000
 #: Bytes a rebuild holds, estimated, before it writes what it holds.
 MEMORY = 16 * 2**20
+#: Keys appended per call, and (key, entry) pairs at most about: what one call encodes and holds at once.
+WRITE_KEYS, WRITE_ENTRIES = 1_000, 200_000
 #: The estimate: an entry on one key (its reference, then its encoded bytes while it is
 #: written), one entry (ids, data), one row to look up again.
 REFERENCE_BYTES, ENTRY_BYTES, ROW_BYTES = 80, 320, 160
@@ -55,6 +57,12 @@ class Key:
 
 #: The state of every key a store cannot hold: it accepts nothing.
 UNSTORABLE = Key(math.inf, math.inf)
+#: The types of key parts looked up by value: equal values of these format alike (``True == 1`` does not).
+SIMPLE = frozenset({int, str, type(None)})
+
+
+def _simple(values) -> bool:
+    return all(type(value) in SIMPLE for value in values)
 
 
 class Rebuild:
@@ -85,6 +93,7 @@ class Rebuild:
     def _pass(self, model, ordering, fields, read):
         """Stream the rows in ``ordering``; hold what each key accepts; flush by memory, and at the end."""
         self.states = {}  # alias -> {key: Key}
+        self.slots = {}  # field -> {key values: {recipient: Key}}: the keys of a pass, by what they are made of
         self.rows = []  # (pk, reference, entries) of the rows held, to look up again after the flush
         self.held = 0
         shapes = [(field, *_shape(field.timeline)) for field in fields]
@@ -100,55 +109,76 @@ class Rebuild:
             if self.on_chunk is not None:
                 self.on_chunk(model, read + rows)
         self._flush(model)
-        self.states = {}
+        self.states = self.slots = {}
         return rows, items, chunks
 
     def _take(self, chunk, shapes, clock) -> int:
-        """Hold each row's entry on the keys that accept it; return how many (key, entry) it held."""
+        """Hold each row's entry on the keys that accept it; return how many (key, entry) it held.
+
+        A key is looked up by the parts it is made of (``key_parts_many``), formatted
+        once per pass; a row's item is made only once a key accepts it.
+        """
         fields = [
-            (field, field.keys_many(chunk), self.states.setdefault(field.timeline, {}), field.timeline, capacity, sign)
+            (field, field.key_parts_many(chunk), self.slots.setdefault(field, {}), self.states.setdefault(field.timeline, {}),
+             capacity, sign, field.group is not None)
             for field, capacity, sign in shapes
         ]
         accepted = held = 0
         for row in chunk:
             pk = row.pk
             made = []
-            for field, keys_by_pk, states, alias, capacity, sign in fields:
-                keys = keys_by_pk.get(pk)
-                if not keys:
+            for field, parts_by_pk, slots, states, capacity, sign, grouped in fields:
+                parts = parts_by_pk.get(pk)
+                if parts is None:
                     continue
-                item = row_item(row, field)  # None: a row whose data cannot be stored is skipped
-                if item is None:
-                    continue
-                item_id, score, data, actor = item
-                rank = score * sign
-                grouped = field.group is not None
-                entry = None
-                for key in keys:
-                    state = states.get(key) or self._open(states, alias, key)
+                values, recipients = parts
+                item = entry = None
+                if grouped:
+                    item = row_item(row, field)  # None: a row whose data cannot be stored is skipped
+                    if item is None:
+                        continue
+                    rank = item[1] * sign
+                else:
+                    rank = to_score(getattr(row, field.score)) * sign
+                by_recipient = None  # parts that may format unlike their equals (1.0, True) are not looked up
+                if _simple(values):
+                    by_recipient = slots.get(values)
+                    if by_recipient is None:
+                        by_recipient = slots[values] = {}
+                for recipient in recipients:
+                    if by_recipient is not None and type(recipient) in SIMPLE:
+                        state = by_recipient.get(recipient)
+                        if state is None:
+                            state = by_recipient[recipient] = self._state(field, states, values, recipient)
+                    else:
+                        state = self._state(field, states, values, recipient)
                     replace = False
                     if grouped:
-                        if item_id not in state.groups:  # else one more member of a group the key accepted
+                        if item[0] not in state.groups:  # else one more member of a group the key accepted
                             if state.count >= capacity and rank < state.edge:
                                 continue  # a new group that would fall off the end of a full key
-                            state.groups.add(item_id)
+                            state.groups.add(item[0])
                             state.count += 1
                             state.edge = min(state.edge, rank)
                     elif state.last == pk:
                         replace = True  # two fields of the row on one key: the later one's item, as a save stores
                     elif state.count >= capacity and rank < state.edge:
                         continue  # it would fall off the end of a full key
-                    else:
-                        state.count += 1
-                        state.last = pk
-                        if rank < state.edge:
-                            state.edge = rank
                     if entry is None:
-                        entry = Entry(item_id, score, clock, data, False, actor)
+                        if item is None:
+                            item = row_item(row, field)
+                            if item is None:  # its data cannot be stored: the row is skipped, nothing was held
+                                break
+                        entry = Entry(item[0], item[1], clock, item[2], False, item[3])
                         made.append(entry)
                     if replace:
                         state.held[-1] = entry
                         continue
+                    if not grouped:
+                        state.count += 1
+                        state.last = pk
+                        if rank < state.edge:
+                            state.edge = rank
                     state.held.append(entry)
                     accepted += 1
             if made:
@@ -157,12 +187,16 @@ class Rebuild:
         self.held += held + accepted * REFERENCE_BYTES
         return accepted
 
-    def _open(self, states, alias, key) -> Key:
-        """Return the state of a key met for the first time; a key no store can hold accepts nothing."""
+    def _state(self, field, states, values, recipient) -> Key:
+        """Return the state of the key of ``values`` and ``recipient``; a key no store can hold accepts nothing."""
+        key = field.format_key(values, recipient)
+        state = states.get(key)
+        if state is not None:
+            return state
         try:
             check_key(key)
         except InvalidKey:
-            self.skipped.add((alias, key))
+            self.skipped.add((field.timeline, key))
             state = UNSTORABLE
         else:
             state = Key()
@@ -210,8 +244,9 @@ class Rebuild:
         pks = [pk for pk, _, _ in rows]
         present = set()
         queryset = model._base_manager.all()
-        for start in range(0, len(pks), self.batch_size):
-            present.update(queryset.filter(pk__in=pks[start : start + self.batch_size]).values_list("pk", flat=True))
+        size = min(self.batch_size, WRITE_KEYS)  # queries of one shape, as the writes
+        for start in range(0, len(pks), size):
+            present.update(queryset.filter(pk__in=pks[start : start + size]).values_list("pk", flat=True))
         vanished = {id(entry): ref for pk, ref, made in rows if pk not in present for entry in made}
         if not vanished:
             return
@@ -226,7 +261,23 @@ class Rebuild:
                 self.write(alias, deletes)
 
     def write(self, alias, by_key):
-        """Append ``{key: entries}`` to ``alias``, in one call (an entry shared by keys is checked once); report failures."""
+        """Append ``{key: entries}`` to ``alias``, in calls of ``WRITE_KEYS`` keys or about ``WRITE_ENTRIES`` entries.
+
+        A call's encoded values are all in memory at once, so a call is bounded, not a
+        flush; and calls of one size send statements of one shape, which a database
+        driver's statement cache (SQLite's: 128, each as large as its parameters) holds once.
+        """
+        part, size = {}, 0
+        for key, entries in by_key.items():
+            part[key] = entries
+            size += len(entries)
+            if size >= WRITE_ENTRIES or len(part) == WRITE_KEYS:
+                self._write(alias, part)
+                part, size = {}, 0
+        if part:
+            self._write(alias, part)
+
+    def _write(self, alias, by_key):
         for key, error in append_changes(alias, by_key, self.workers, self.down):
             self._failed(alias, key, error)
 
