@@ -105,14 +105,6 @@ def write(alias: str, groups: list[list[Operation]]) -> None:
     timelines[alias].append_changes(changes)
 
 
-def _attempt(alias, groups):
-    try:
-        write(alias, groups)
-    except Exception as e:  # a store error, a bad key or value: keep going, report it
-        return e
-    return None
-
-
 def _store_failed(error) -> bool:
     """Return True for an error of the store or its alias, which every key of it would meet."""
     return isinstance(error, (TimelineBackendError, TimelineConfigError))
@@ -140,31 +132,57 @@ def _chunks(groups, count):
     return [groups[i : i + size] for i in range(0, len(groups), size)]
 
 
-def _apply_alias(alias, groups, workers):
-    """Append ``groups`` to one alias; return ``[(group, error)]`` of the keys that failed.
+def _apply_alias(alias, groups, workers, down):
+    """Append ``groups`` (each one key's operations) to one alias; return ``[(group, error)]`` of the keys that failed."""
+    return _append_chunked(alias, groups, lambda chunk: write(alias, chunk), workers, down)
 
-    A networked store that loops over its keys gets ``workers`` concurrent appends,
-    one chunk of keys each (see ``_concurrent_calls``), so a store that is down is
-    waited for once per concurrent call. An error that
-    is not the store's (a bad value) is retried key by key, to fail only its key.
+
+def append_entries(alias: str, changes: dict, workers: int, down: dict | None = None) -> list[tuple[str, Exception]]:
+    """Append ``{key: [Entry]}`` to one alias, as ``apply_operations`` does; return ``[(key, error)]`` of the keys that failed.
+
+    For callers that hold entries, not operations (``rebuild_timelines``): an entry
+    shared by keys is validated once per call.
     """
-    chunks = _chunks(groups, _concurrent_calls(alias, workers))
+    return _append_chunked(
+        alias, list(changes), lambda keys: timelines[alias].append_changes({key: changes[key] for key in keys}), workers, down
+    )
+
+
+def _append_chunked(alias, items, write_chunk, workers, down):
+    """Write ``items`` (one key each) with ``write_chunk``; return ``[(item, error)]`` of the keys that failed.
+
+    A networked store that loops over its keys gets ``workers`` concurrent calls,
+    one chunk of keys each (see ``_concurrent_calls``), so a store that is down is
+    waited for once per concurrent call. An error that is not the store's (a bad
+    value) is retried key by key, to fail only its key. ``down`` (``{alias: error}``)
+    records a store that failed: its keys, here and in later calls, fail at once.
+    """
+    down = {} if down is None else down
+    if alias in down:
+        return [(item, down[alias]) for item in items]
+
+    def attempt(chunk):
+        try:
+            write_chunk(chunk)
+        except Exception as e:  # a store error, a bad key or value: keep going, report it
+            return e
+        return None
+
+    chunks = _chunks(items, _concurrent_calls(alias, workers))
     if len(chunks) > 1:
         with ThreadPoolExecutor(max_workers=len(chunks), thread_name_prefix="timak-fanout") as pool:
-            errors = list(pool.map(_attempt, [alias] * len(chunks), chunks))
+            errors = list(pool.map(attempt, chunks))
     else:
-        errors = [_attempt(alias, chunk) for chunk in chunks]
+        errors = [attempt(chunk) for chunk in chunks]
     failures = []
     for chunk, error in zip(chunks, errors):
         if error is None:
             continue
         if _store_failed(error) or len(chunk) == 1:
-            failures.extend((ops, error) for ops in chunk)
+            failures.extend((item, error) for item in chunk)
             continue
-        for ops in chunk:
-            error = _attempt(alias, [ops])
-            if error is not None:
-                failures.append((ops, error))
+        failures.extend((item, e) for item in chunk if (e := attempt([item])) is not None)
+    down.update((alias, error) for _, error in failures if _store_failed(error))
     return failures
 
 
@@ -183,12 +201,7 @@ def apply_operations(operations, workers: int, down: dict | None = None) -> list
         by_alias.setdefault(alias, []).append(ops)
     failures = []
     for alias, groups in by_alias.items():
-        if alias in down:
-            failures.extend((ops, down[alias]) for ops in groups)
-            continue
-        failed = _apply_alias(alias, groups, workers)
-        failures.extend(failed)
-        down.update((alias, error) for _, error in failed if _store_failed(error))
+        failures.extend(_apply_alias(alias, groups, workers, down))
     return failures
 
 

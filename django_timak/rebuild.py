@@ -20,7 +20,6 @@ meanwhile are deleted again by reference (their own delete may have lost to the 
 """
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 
 from django.core.exceptions import FieldDoesNotExist
@@ -30,7 +29,7 @@ from .entries import Entry, tombstone
 from .exceptions import InvalidKey, TimelineConfigError
 from .handler import timelines
 from .inputs import check_key, to_score
-from .operations import _chunks, _concurrent_calls, _store_failed
+from .operations import append_entries
 from .refs import make_ref
 from .row_operations import row_item
 
@@ -62,7 +61,10 @@ SIMPLE = frozenset({int, str, type(None)})
 
 
 def _simple(values) -> bool:
-    return all(type(value) in SIMPLE for value in values)
+    for value in values:  # a loop, not all(): this runs for every row and field
+        if type(value) not in SIMPLE:
+            return False
+    return True
 
 
 class Rebuild:
@@ -278,7 +280,7 @@ class Rebuild:
             self._write(alias, part)
 
     def _write(self, alias, by_key):
-        for key, error in append_changes(alias, by_key, self.workers, self.down):
+        for key, error in append_entries(alias, by_key, self.workers, self.down):
             self._failed(alias, key, error)
 
     def _failed(self, alias, key, error):
@@ -315,40 +317,3 @@ def _shape(alias) -> tuple[float, int]:
     except TimelineConfigError:
         return math.inf, 1
     return timeline.capacity, 1 if timeline.order == "desc" else -1
-
-
-def append_changes(alias, changes, workers, down) -> list[tuple[str, Exception]]:
-    """Append ``{key: entries}`` to one alias; return ``[(key, error)]`` of the keys that failed.
-
-    The rules of ``operations.apply_operations``: a networked store that loops over
-    its keys gets ``workers`` concurrent calls; once a store fails (``down``, shared
-    by a run), its keys fail at once; an error that is not the store's (a bad value)
-    is retried key by key, to fail only its key.
-    """
-    if alias in down:
-        return [(key, down[alias]) for key in changes]
-
-    def attempt(keys):
-        try:
-            timelines[alias].append_changes({key: changes[key] for key in keys})
-        except Exception as e:  # a store error, a bad key or value: keep going, report it
-            return e
-        return None
-
-    chunks = _chunks(list(changes), _concurrent_calls(alias, workers))
-    if len(chunks) > 1:
-        with ThreadPoolExecutor(max_workers=len(chunks), thread_name_prefix="timak-rebuild") as pool:
-            errors = list(pool.map(attempt, chunks))
-    else:
-        errors = [attempt(chunk) for chunk in chunks]
-    failures = []
-    for chunk, error in zip(chunks, errors):
-        if error is None:
-            continue
-        if _store_failed(error) or len(chunk) == 1:
-            failures.extend((key, error) for key in chunk)
-            if _store_failed(error):
-                down[alias] = error
-            continue
-        failures.extend((key, e) for key in chunk if (e := attempt([key])) is not None)
-    return failures
