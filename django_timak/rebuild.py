@@ -134,7 +134,10 @@ class Rebuild:
                 if parts is None:
                     continue
                 values, recipients = parts
+                if not recipients:
+                    continue
                 item = entry = None
+                seen = set() if grouped else None  # a grouped field's keys met in this row: a repeated recipient is one key
                 if grouped:
                     item = row_item(row, field)  # None: a row whose data cannot be stored is skipped
                     if item is None:
@@ -156,6 +159,9 @@ class Rebuild:
                         state = self._state(field, states, values, recipient)
                     replace = False
                     if grouped:
+                        if state in seen:
+                            continue
+                        seen.add(state)
                         if item[0] not in state.groups:  # else one more member of a group the key accepted
                             if state.count >= capacity and rank < state.edge:
                                 continue  # a new group that would fall off the end of a full key
