@@ -1,46 +1,19 @@
 """rebuild_timelines looks keys up by their parts, and writes in calls of one size: the keys stay those a save writes."""
 
-import io
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from django_timak import rebuild, timelines
 from django_timak.entries import Entry
 from django_timak.exceptions import TimelineBackendError
-from django_timak.models import StoredTimeline, TimelineDelta
 from django_timak.operations import append_entries
-from django_timak.timeline import Timeline
 from tests.models import Like, Post
 from tests.social import follow, make_users
+from tests.test_rebuild_capacity import appended, empty, run  # noqa: F401 (appended: a fixture)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clear_memory")]
-
-
-@pytest.fixture
-def appended(monkeypatch):
-    """Record every ``append_changes`` call as ``{key: [entry ids]}``."""
-    calls = []
-    real = Timeline.append_changes
-
-    def recording(self, changes):
-        calls.append({key: [entry.id for entry in entries] for key, entries in changes.items()})
-        return real(self, changes)
-
-    monkeypatch.setattr(Timeline, "append_changes", recording)
-    return calls
-
-
-def empty():
-    StoredTimeline.objects.all().delete()
-    TimelineDelta.objects.all().delete()
-    timelines["memory"].backend.clear()
-
-
-def run(*args):
-    call_command("rebuild_timelines", *args, stdout=io.StringIO(), stderr=io.StringIO())
 
 
 def written(calls):
