@@ -37,7 +37,7 @@ CASES["16 inline post"] = 2
 CASES["17 partial page"] = 2
 #: Case 19: a first page excluding 100 actors; erasing a user, and purging their items (keys/s).
 CASES["19 exclusions"] = 1
-CASES["19 erasure"] = 2
+CASES["19 erasure"] = 3  # and the purge of keys holding none of the erased
 # Async page reads: under uvicorn (timak, a bare app, a Django view, timak on 2 workers), 100 apage at +20 and
 # +0 ms, through sync_to_async, sync page().
 CASES["20 async pages"] = 8
