@@ -106,6 +106,7 @@ class Rebuild:
         while chunk := list(islice(stream, self.batch_size)):
             items += self._take(chunk, shapes, clock)
             rows, chunks = rows + len(chunk), chunks + 1
+            chunk = None  # let it go before the next is read: one chunk of rows in memory, not two
             if self.held >= self.memory:
                 self._flush(model)
             if self.on_chunk is not None:
