@@ -22,9 +22,8 @@ from asgiref.sync import sync_to_async
 
 from . import fanout
 from .conf import fanout_settings
-from .exceptions import TimelineBackendError, TimelineConfigError
 from .handler import timelines
-from .operations import batches, group, report_failures
+from .operations import batches, group, report_failures, store_failed
 
 
 @asynccontextmanager
@@ -78,7 +77,7 @@ async def arun(model, operations, config) -> int:
                 failures.extend((ops, down[alias]) for ops in keyed.values())
                 continue
             failed = await _append(alias, keyed)
-            if failed and not _store_failed(failed) and len(keyed) > 1:
+            if failed and not store_failed(failed) and len(keyed) > 1:
                 for key, ops in keyed.items():
                     error = await _append(alias, {key: ops})
                     if error is not None:
@@ -86,7 +85,7 @@ async def arun(model, operations, config) -> int:
                 continue
             if failed:
                 failures.extend((ops, failed) for ops in keyed.values())
-                if _store_failed(failed):
+                if store_failed(failed):
                     down[alias] = failed
     if failures:
         # fanout_failed receivers may use the ORM: they run in its thread.
@@ -101,7 +100,3 @@ async def _append(alias, keyed):
     except Exception as e:  # a store error, a bad key or value: keep going, report it
         return e
     return None
-
-
-def _store_failed(error) -> bool:
-    return isinstance(error, (TimelineBackendError, TimelineConfigError))

@@ -105,7 +105,7 @@ def write(alias: str, groups: list[list[Operation]]) -> None:
     timelines[alias].append_changes(changes)
 
 
-def _store_failed(error) -> bool:
+def store_failed(error) -> bool:
     """Return True for an error of the store or its alias, which every key of it would meet."""
     return isinstance(error, (TimelineBackendError, TimelineConfigError))
 
@@ -178,11 +178,11 @@ def _append_chunked(alias, items, write_chunk, workers, down):
     for chunk, error in zip(chunks, errors):
         if error is None:
             continue
-        if _store_failed(error) or len(chunk) == 1:
+        if store_failed(error) or len(chunk) == 1:
             failures.extend((item, error) for item in chunk)
             continue
         failures.extend((item, e) for item in chunk if (e := attempt([item])) is not None)
-    down.update((alias, error) for _, error in failures if _store_failed(error))
+    down.update((alias, error) for _, error in failures if store_failed(error))
     return failures
 
 
