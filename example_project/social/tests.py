@@ -158,6 +158,15 @@ class PaginationTests(DemoTestCase):
         response = self.client.get(reverse("home"))
         self.assertContains(response, f'<a class="older" rel="next" href="{response.context["next_url"]}">', html=False)
 
+    def test_an_older_page_links_back_to_the_newer_one(self):
+        self.sign_in(self.alice)
+        first = self.client.get(reverse("home"))
+        self.assertNotContains(first, 'rel="prev"')
+        second = self.client.get(first.context["next_url"])
+        self.assertContains(second, f'<a class="newer" rel="prev" href="{second.context["previous_url"]}">', html=False)
+        back = self.client.get(second.context["previous_url"])
+        self.assertEqual(list(back.context["object_list"]), list(first.context["object_list"]))
+
     def test_json_pages(self):
         self.sign_in(self.alice)
         page = self.client.get(reverse("profile", args=["alice"]), {"format": "json"}).json()
