@@ -162,9 +162,9 @@ def _winning(merged, views, descending: bool):
             if len(holding) == 1:
                 yield entry
                 continue
-            versions = [view.version(id_) for view in holding]
-            winner = winners[id_] = core.resolve(*([version] for version in versions))[id_]
-            if not winner.deleted and all(winner is not version for version in versions):
+            winner, new = _resolved(holding, id_)
+            winners[id_] = winner
+            if new:
                 joined.append(winner)
                 joined.sort(key=core.position, reverse=descending)
         if winner is entry:
@@ -180,11 +180,18 @@ def _joined_before(views, winners: dict) -> list:
         seen |= view.ids
     joined = []
     for id_ in repeated:
-        versions = [view.version(id_) for view in views if id_ in view.ids]
-        winner = winners[id_] = core.resolve(*([version] for version in versions))[id_]
-        if not winner.deleted and all(winner is not version for version in versions):
+        winner, new = _resolved([view for view in views if id_ in view.ids], id_)
+        winners[id_] = winner
+        if new:
             joined.append(winner)
     return sorted(joined, key=core.position)
+
+
+def _resolved(holding, id_) -> tuple[Entry, bool]:
+    """Return the version of ``id_`` that wins across the keys ``holding`` it, and whether it is a live joined group."""
+    versions = [view.version(id_) for view in holding]
+    winner = core.resolve(*([version] for version in versions))[id_]
+    return winner, not winner.deleted and all(winner is not version for version in versions)
 
 
 def _ahead(entry: Entry, other: Entry, descending: bool) -> bool:
